@@ -1,0 +1,120 @@
+"""The small interface every memory architecture implements, and a registry by name.
+
+The Java side never knows which architecture it runs (docs/model-contract.md): it only sees
+state tensors, a cache and three graphs. So an architecture here is anything that can
+  - say what its per-stream state is (`state_specs`) and produce the learned initial state,
+  - absorb a chunk (`step`),
+  - start generation from the state and the last chunk (`prefill`) and continue it one token at
+    a time (`decode`) over an opaque cache whose first axis is the batch.
+Training losses that need more than this (recall, memory consistency) use optional hooks with
+generic fallbacks, so a new architecture only has to implement the four methods below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence, Tuple, Type
+
+import torch
+from torch import nn
+
+Tensor = torch.Tensor
+State = Tuple[Tensor, ...]
+Cache = Tuple[Tensor, ...]
+
+
+class ConfigError(ValueError):
+    """A model configuration that cannot work; raised before any weights are built."""
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str            # graph input name; the graph output is "next_" + name
+    shape: Tuple[int, ...]  # per stream, without the batch dimension
+
+
+class MemoryArch(nn.Module):
+    """Base class: subclasses set `arch_name` and implement the four methods."""
+
+    arch_name = "base"
+    cache_names: Tuple[str, ...] = ()
+
+    def state_specs(self) -> List[StateSpec]:
+        raise NotImplementedError
+
+    def init_state(self, batch: int) -> State:
+        """The learned initial state, repeated over the batch."""
+        raise NotImplementedError
+
+    def step(self, state: State, tokens: Tensor, lengths: Tensor) -> Tuple[Tensor, State]:
+        """tokens[B,L] int64, lengths[B] -> logits[B,L,V] (logits[:,t] predicts token t), next state."""
+        raise NotImplementedError
+
+    def prefill(self, state: State, tokens: Tensor, lengths: Tensor) -> Tuple[Tensor, Cache]:
+        """-> logits[B,V] for the token after tokens[b, lengths[b]-1], and the decode cache."""
+        raise NotImplementedError
+
+    def decode(self, token: Tensor, cache: Cache) -> Tuple[Tensor, Cache]:
+        """token[B] -> logits[B,V] for the token after it, and the grown cache."""
+        raise NotImplementedError
+
+    # ---- optional hooks used by training; the defaults keep new architectures working ----
+    def step_with_hidden(self, state: State, tokens: Tensor, lengths: Tensor):
+        """Like step, plus the chunk's hidden states (for the recall loss) or None."""
+        logits, nxt = self.step(state, tokens, lengths)
+        return logits, nxt, None
+
+    def recall_logits(self, state: State, length: int):
+        """Logits [B,length,V] reproducing the chunk just read from `state` alone, or None."""
+        return None
+
+    def max_step_length(self) -> int:
+        """Longest chunk `step` accepts (the position table)."""
+        raise NotImplementedError
+
+
+_REGISTRY: Dict[str, Tuple[Type[MemoryArch], Callable]] = {}
+
+
+def register(name: str, config_cls: Callable):
+    """Class decorator: make an architecture buildable by name from a config dict."""
+    def wrap(cls):
+        cls.arch_name = name
+        _REGISTRY[name] = (cls, config_cls)
+        return cls
+    return wrap
+
+
+def available() -> List[str]:
+    return sorted(_REGISTRY)
+
+
+def config_for(name: str, values: dict):
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown architecture {name!r}; known: {', '.join(available())}")
+    cfg_cls = _REGISTRY[name][1]
+    known = set(cfg_cls.__dataclass_fields__)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown config keys for architecture {name!r}: {unknown}")
+    return cfg_cls(**values)
+
+
+def build(name: str, values: dict) -> MemoryArch:
+    cfg = config_for(name, values)
+    cfg.validate()
+    return _REGISTRY[name][0](cfg)
+
+
+def state_bytes(model: MemoryArch) -> int:
+    """Bytes of state a stream keeps between chunks (float32)."""
+    total = 0
+    for spec in model.state_specs():
+        n = 1
+        for s in spec.shape:
+            n *= s
+        total += 4 * n
+    return total
+
+
+def names_in(state_specs: Sequence[StateSpec]) -> List[str]:
+    return [s.name for s in state_specs]

@@ -1,0 +1,287 @@
+"""`rmt`: a recurrent memory transformer with a separate memory module.
+
+One readable file in the spirit of nanoGPT's model.py. Design after
+  - Bulatov, Kuratov, Burtsev, "Recurrent Memory Transformer", NeurIPS 2022 (arXiv:2207.06881):
+    memory tokens are prepended to each chunk, the chunk is processed with them, the memory is
+    carried to the next chunk and gradients flow through it (BPTT);
+  - the "memory module" variants that write the next memory with a separate cross-attention
+    block over the chunk's hidden states instead of reading it off the memory token outputs
+    (e.g. Wu et al., "Memformer", arXiv:2010.06891; Chevalier et al., "AutoCompressors",
+    arXiv:2305.14788 for the recall / reconstruction idea).
+
+Predictor: a causal LM over [memory tokens ; chunk tokens]. Memory tokens carry their own
+learned position embeddings and see only each other, so their keys/values depend on the memory
+alone; chunk tokens see all memory tokens and earlier chunk tokens. Per the contract,
+logits[:, t] predict token t itself: the output of the last memory slot predicts token 0 and the
+output of chunk token t-1 predicts token t.
+
+Memory module: the previous memory (queries) cross-attends to the predictor's final hidden
+states (memory positions and the real chunk tokens; padding is masked out), then self-attention
+among slots, a feed-forward and a LayerNorm give the next memory. The first chunk's memory is a
+learned parameter, exported as data.
+
+Everything the ONNX graphs contain is written out by hand: attention is matmul + softmax with
+-1e9 fills, masks are built from arange comparisons, so the TorchScript exporter produces only
+plain opset-17 ops (no fused attention kernel), and dynamic batch/length survive the trace.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Cache, ConfigError, MemoryArch, State, StateSpec, register
+
+NEG = -1e9  # a finite fill: exp underflows to 0 and no row is ever all -inf (memory is always visible)
+
+
+@dataclass
+class RMTConfig:
+    vocab_size: int = 260
+    d_model: int = 128
+    n_layers: int = 2
+    n_heads: int = 4
+    memory_slots: int = 16
+    chunk_length: int = 64
+    max_new_tokens: int = 64
+    mem_layers: int = 1        # blocks in the memory module
+    mlp_ratio: int = 4
+    position_table: int = 0    # rows of the token position table; 0 = chunk_length + max_new_tokens
+
+    def positions(self) -> int:
+        return self.position_table or (self.chunk_length + self.max_new_tokens)
+
+    def validate(self) -> None:
+        if self.memory_slots < 1:
+            raise ConfigError(f"memory_slots must be >= 1 (got {self.memory_slots}): the chunk's "
+                              "first token is predicted from memory and the state would be empty")
+        if self.chunk_length < 1:
+            raise ConfigError(f"chunk_length must be >= 1 (got {self.chunk_length})")
+        if self.max_new_tokens < 0:
+            raise ConfigError(f"max_new_tokens must be >= 0 (got {self.max_new_tokens})")
+        if self.chunk_length > self.positions():
+            raise ConfigError(f"chunk_length {self.chunk_length} is larger than the position "
+                              f"table ({self.positions()} rows)")
+        if self.chunk_length + self.max_new_tokens > self.positions():
+            raise ConfigError(f"chunk_length + max_new_tokens = "
+                              f"{self.chunk_length + self.max_new_tokens} exceeds the position "
+                              f"table ({self.positions()} rows)")
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
+        if self.n_layers < 1 or self.mem_layers < 1:
+            raise ConfigError("n_layers and mem_layers must be >= 1")
+        if self.vocab_size < 260:
+            raise ConfigError("vocab_size must cover the byte tokenizer (>= 260)")
+
+
+def attend(q, k, v, allowed, scale: float):
+    """Plain scaled dot-product attention. q[B,H,Tq,hd], k/v[B,H,Tk,hd], allowed broadcastable to
+    [B,H,Tq,Tk] (bool). Written out so the exported graph is MatMul/Softmax/Where only. `scale`
+    is a Python float so the trace keeps it as a constant rather than a shape computation."""
+    scores = torch.matmul(q, k.transpose(-2, -1)) * scale
+    scores = torch.where(allowed, scores, torch.full_like(scores, NEG))
+    return torch.matmul(torch.softmax(scores, dim=-1), v)
+
+
+class MultiHead(nn.Module):
+    """Multi-head attention with separate query and key/value inputs (self- or cross-)."""
+
+    def __init__(self, d: int, h: int):
+        super().__init__()
+        self.h = h
+        self.scale = 1.0 / math.sqrt(d // h)
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * d)
+        self.proj = nn.Linear(d, d)
+
+    def split(self, x):
+        b, t, d = x.shape
+        return x.view(b, t, self.h, d // self.h).transpose(1, 2)
+
+    def project_kv(self, x):
+        k, v = self.kv(x).chunk(2, dim=-1)
+        return self.split(k), self.split(v)
+
+    def merge(self, y):
+        b, h, t, hd = y.shape
+        return self.proj(y.transpose(1, 2).reshape(b, t, h * hd))
+
+    def forward(self, xq, xkv, allowed):
+        k, v = self.project_kv(xkv)
+        return self.merge(attend(self.split(self.q(xq)), k, v, allowed, self.scale)), k, v
+
+
+class MLP(nn.Module):
+    def __init__(self, d: int, ratio: int):
+        super().__init__()
+        self.fc = nn.Linear(d, ratio * d)
+        self.out = nn.Linear(ratio * d, d)
+
+    def forward(self, x):
+        return self.out(F.gelu(self.fc(x)))  # exact (erf) GELU: one Erf op in ONNX
+
+
+class Block(nn.Module):
+    """Pre-LN transformer block; returns the keys/values too so prefill can cache them."""
+
+    def __init__(self, d: int, h: int, ratio: int):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d)
+        self.attn = MultiHead(d, h)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = MLP(d, ratio)
+
+    def forward(self, x, allowed):
+        a = self.ln1(x)
+        y, k, v = self.attn(a, a, allowed)
+        x = x + y
+        return x + self.mlp(self.ln2(x)), k, v
+
+    def forward_cached(self, x, k_past, v_past, allowed):
+        """One new position attending to cached keys/values plus itself (decode)."""
+        a = self.ln1(x)
+        k_new, v_new = self.attn.project_kv(a)
+        k = torch.cat([k_past, k_new], dim=2)
+        v = torch.cat([v_past, v_new], dim=2)
+        x = x + self.attn.merge(attend(self.attn.split(self.attn.q(a)), k, v, allowed, self.attn.scale))
+        return x + self.mlp(self.ln2(x)), k_new, v_new
+
+
+class MemoryBlock(nn.Module):
+    """Memory module block: cross-attention to the predictor's states, slot self-attention, FFN."""
+
+    def __init__(self, d: int, h: int, ratio: int):
+        super().__init__()
+        self.ln_q = nn.LayerNorm(d)
+        self.ln_c = nn.LayerNorm(d)
+        self.cross = MultiHead(d, h)
+        self.ln_s = nn.LayerNorm(d)
+        self.self_attn = MultiHead(d, h)
+        self.ln_f = nn.LayerNorm(d)
+        self.mlp = MLP(d, ratio)
+
+    def forward(self, m, ctx, ctx_allowed):
+        m = m + self.cross(self.ln_q(m), self.ln_c(ctx), ctx_allowed)[0]
+        s = self.ln_s(m)
+        m = m + self.self_attn(s, s, torch.ones(1, 1, 1, 1, dtype=torch.bool))[0]
+        return m + self.mlp(self.ln_f(m))
+
+
+@register("rmt", RMTConfig)
+class RMT(MemoryArch):
+    cache_names = ("cache_kv", "cache_mask", "cache_pos")
+
+    def __init__(self, cfg: RMTConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        d, M = cfg.d_model, cfg.memory_slots
+        self.wte = nn.Embedding(cfg.vocab_size, d)
+        self.wpe = nn.Embedding(cfg.positions(), d)
+        self.mpe = nn.Parameter(torch.randn(M, d) * 0.02)   # memory tokens' own positions
+        self.blocks = nn.ModuleList(Block(d, cfg.n_heads, cfg.mlp_ratio) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, cfg.vocab_size, bias=False)
+        self.mem_blocks = nn.ModuleList(MemoryBlock(d, cfg.n_heads, cfg.mlp_ratio)
+                                        for _ in range(cfg.mem_layers))
+        self.mem_norm = nn.LayerNorm(d)
+        # Training-only recall decoder: reproduces the chunk from memory and positions alone.
+        self.recall_pos = nn.Parameter(torch.randn(cfg.chunk_length, d) * 0.02)
+        self.recall_block = Block(d, cfg.n_heads, cfg.mlp_ratio)
+        self.apply(self._init)
+        # Unit-scale like the LayerNorm output that every later memory comes from.
+        self.memory_init = nn.Parameter(torch.randn(M, d))
+        self.head.weight = self.wte.weight  # weight tying (Press & Wolf, 2017)
+
+    @staticmethod
+    def _init(mod):
+        if isinstance(mod, nn.Linear):
+            nn.init.normal_(mod.weight, std=0.02)
+            if mod.bias is not None:
+                nn.init.zeros_(mod.bias)
+        elif isinstance(mod, nn.Embedding):
+            nn.init.normal_(mod.weight, std=0.02)
+
+    # ---- interface ----
+    def state_specs(self):
+        return [StateSpec("memory", (self.cfg.memory_slots, self.cfg.d_model))]
+
+    def init_state(self, batch: int) -> State:
+        return (self.memory_init.unsqueeze(0).expand(batch, -1, -1).contiguous(),)
+
+    def max_step_length(self) -> int:
+        return self.cfg.positions()
+
+    def _predict(self, memory, tokens, lengths):
+        """Run the predictor; returns hidden[B,M+L,d] (after ln_f), per-layer (k, v), key mask."""
+        M = self.cfg.memory_slots
+        L = tokens.shape[1]
+        pos = torch.arange(L, device=tokens.device)
+        x = torch.cat([memory + self.mpe, self.wte(tokens) + self.wpe(pos)], dim=1)
+        i = torch.arange(M + L, device=tokens.device).unsqueeze(1)
+        j = torch.arange(M + L, device=tokens.device).unsqueeze(0)
+        # memory -> memory only; chunk -> all memory + causal chunk
+        causal = (j < M) | ((i >= M) & (j <= i))
+        key_ok = (j < M) | ((j - M) < lengths.unsqueeze(1))          # [B, M+L]: padding never a key
+        allowed = causal.unsqueeze(0).unsqueeze(0) & key_ok.unsqueeze(1).unsqueeze(1)
+        kvs = []
+        for blk in self.blocks:
+            x, k, v = blk(x, allowed)
+            kvs.append((k, v))
+        return self.ln_f(x), kvs, key_ok
+
+    def _write(self, memory, hidden, key_ok):
+        m = memory
+        allowed = key_ok.unsqueeze(1).unsqueeze(1)
+        for blk in self.mem_blocks:
+            m = blk(m, hidden, allowed)
+        return self.mem_norm(m)
+
+    def step_with_hidden(self, state, tokens, lengths):
+        memory = state[0]
+        M = self.cfg.memory_slots
+        L = tokens.shape[1]
+        h, _, key_ok = self._predict(memory, tokens, lengths)
+        logits = self.head(h[:, M - 1:M - 1 + L])
+        return logits, (self._write(memory, h, key_ok),), h
+
+    def step(self, state, tokens, lengths):
+        logits, nxt, _ = self.step_with_hidden(state, tokens, lengths)
+        return logits, nxt
+
+    def prefill(self, state, tokens, lengths):
+        M = self.cfg.memory_slots
+        L = tokens.shape[1]
+        h, kvs, key_ok = self._predict(state[0], tokens, lengths)
+        # hidden state of the last real token of each row, selected with a one-hot (no gather)
+        last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
+        h_last = (h[:, M:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
+        cache_kv = torch.stack([t for kv in kvs for t in kv], dim=1)  # [B, 2*layers, H, M+L, hd]
+        return self.head(h_last), (cache_kv, key_ok.to(h.dtype), lengths)
+
+    def decode(self, token, cache):
+        cache_kv, cache_mask, cache_pos = cache
+        x = (self.wte(token) + self.wpe(cache_pos)).unsqueeze(1)
+        ones = torch.ones_like(cache_mask[:, :1])
+        allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
+        new = []
+        for n, blk in enumerate(self.blocks):
+            x, k, v = blk.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed)
+            new += [k, v]
+        logits = self.head(self.ln_f(x[:, 0]))
+        next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
+        return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1)
+
+    def recall_logits(self, state, length: int):
+        """Non-autoregressive reconstruction of the last chunk from the memory alone: queries are
+        position embeddings with no token information, so everything must come from memory."""
+        m = state[0]
+        b = m.shape[0]
+        q = self.recall_pos[:length].unsqueeze(0).expand(b, -1, -1)
+        x = torch.cat([m + self.mpe, q], dim=1)
+        allowed = torch.ones(1, 1, 1, 1, dtype=torch.bool, device=m.device)
+        x, _, _ = self.recall_block(x, allowed)
+        return self.head(self.ln_f(x[:, self.cfg.memory_slots:]))

@@ -1,0 +1,261 @@
+"""Training: LM loss + recall loss + memory (compositional + VICReg) loss, BPTT over chunks.
+
+Each sequence is n_chunks chunks read in turn with the memory carried between them; gradients
+flow through the memory for `bptt` chunks (the state is detached at segment boundaries). The
+schedule (learning rate, distance curriculum) is step-based, so a run is reproducible from its
+seed; `--max-minutes` is only a safety stop that ends the run on time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint, data
+from .arch import ConfigError, MemoryArch, build
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "rmt"
+    model_config: str = ""          # JSON for the architecture's config
+    data: str = "kjv,jargon"
+    holdout_frac: float = 0.05
+    seed: int = 0
+    batch_size: int = 16
+    n_chunks: int = 8               # chunks per training sequence
+    bptt: int = 8                   # chunks of gradient through the memory
+    lr: float = 2e-3
+    min_lr_frac: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    max_steps: int = 1000
+    max_minutes: float = 0.0        # 0 = no time limit
+    w_lm: float = 1.0
+    w_kv: float = 1.0               # extra CE on the synthetic task's answer tokens
+    w_recall: float = 0.2
+    w_mem: float = 0.5
+    w_vic: float = 0.04
+    no_lm: bool = False
+    no_kv: bool = False
+    no_recall: bool = False
+    no_mem: bool = False
+    no_vic: bool = False
+    kv_fraction: float = 0.5
+    kv_facts: int = 2
+    kv_max_distance: int = 6        # curriculum end; must be < n_chunks
+    curriculum_frac: float = 0.6    # share of max_steps over which the distance grows to its max
+    log_every: int = 10
+    ckpt_every: int = 200
+    device: str = "auto"
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            p.add_argument(flag, action="store_true", default=f.default)
+        else:
+            typ = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
+            p.add_argument(flag, type=typ, default=f.default)
+    p.add_argument("--out", required=True, help="run directory (train.log, ckpt.pt)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if present")
+
+
+def lm_loss_sum(logits, tokens, lengths):
+    """Summed CE over real tokens: logits[:, t] predict tokens[:, t] (the contract's convention)."""
+    L = tokens.shape[1]
+    valid = torch.arange(L, device=tokens.device).unsqueeze(0) < lengths.unsqueeze(1)
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1), reduction="none")
+    return (ce.view_as(tokens) * valid).sum(), valid.sum(), ce.view_as(tokens)
+
+
+def vicreg(state_tensor, eps=1e-4):
+    """VICReg (Bardes et al., 2022) variance + covariance over memory slots: slots of one stream
+    must differ (std across slots >= 1 per feature) and features must decorrelate (off-diagonal
+    covariance over all slots of the batch -> 0). Keeps memories apart and prevents collapse."""
+    if state_tensor.dim() != 3 or state_tensor.shape[1] < 2:
+        return state_tensor.new_zeros(())
+    std = torch.sqrt(state_tensor.var(dim=1) + eps)
+    var_term = F.relu(1.0 - std).mean()
+    z = state_tensor.reshape(-1, state_tensor.shape[-1])
+    z = z - z.mean(dim=0)
+    cov = (z.T @ z) / max(1, z.shape[0] - 1)
+    off = cov - torch.diag(torch.diag(cov))
+    return var_term + (off ** 2).sum() / z.shape[1]
+
+
+def sequence_losses(model: MemoryArch, cfg: TrainConfig, tokens, mask, chunk: int):
+    """Forward over one batch of sequences; returns a dict of losses and metrics."""
+    B, T = tokens.shape
+    n = cfg.n_chunks
+    state = model.init_state(B)
+    lm_sum, lm_cnt = 0.0, 0
+    kv_sum, kv_cnt, kv_hit = 0.0, 0, 0
+    rec_sum, rec_n, vic_sum = 0.0, 0, 0.0
+    states = [state]
+    for k in range(n):
+        a, b = k * chunk, (k + 1) * chunk if k < n - 1 else T
+        tk = tokens[:, a:b]
+        ln = torch.full((B,), b - a, dtype=torch.int64, device=tokens.device)
+        if k > 0 and cfg.bptt > 0 and k % cfg.bptt == 0:
+            state = tuple(s.detach() for s in state)  # truncated BPTT boundary
+        logits, state, _ = model.step_with_hidden(state, tk, ln)
+        states.append(state)
+        s, c, ce = lm_loss_sum(logits, tk, ln)
+        lm_sum, lm_cnt = lm_sum + s, lm_cnt + int(c)
+        m = mask[:, a:b]
+        if m.any():
+            kv_sum = kv_sum + ce[m].sum()
+            kv_cnt += int(m.sum())
+            kv_hit += int((logits.argmax(-1)[m] == tk[m]).sum())
+        if not cfg.no_recall and cfg.w_recall > 0 and b - a == chunk:
+            rl = model.recall_logits(state, chunk)
+            if rl is not None:
+                rec_sum = rec_sum + F.cross_entropy(rl.reshape(-1, rl.shape[-1]), tk.reshape(-1))
+                rec_n += 1
+        if not cfg.no_vic and cfg.w_vic > 0:
+            vic_sum = vic_sum + sum(vicreg(x) for x in state)
+    out = {"lm": lm_sum / max(1, lm_cnt),
+           "kv": kv_sum / max(1, kv_cnt) if kv_cnt else tokens.new_zeros((), dtype=torch.float32),
+           "recall": rec_sum / rec_n if rec_n else tokens.new_zeros((), dtype=torch.float32),
+           "vic": vic_sum / n if not isinstance(vic_sum, float) else tokens.new_zeros((), dtype=torch.float32),
+           "kv_acc": kv_hit / kv_cnt if kv_cnt else float("nan"),
+           "tokens": B * T}
+    out["mem"] = tokens.new_zeros((), dtype=torch.float32)
+    if not cfg.no_mem and cfg.w_mem > 0 and n >= 3:
+        # compositional recurrence: reading chunks k and k+1 at once must write the memory that
+        # reading them in turn writes (only where the span fits the position table)
+        span = 2 * chunk
+        if span <= model.max_step_length():
+            k = n // 2 - 1
+            rows = min(B, 4)
+            before = tuple(s[:rows] for s in states[k])
+            tk = tokens[:rows, k * chunk:(k + 2) * chunk]
+            _, joint = model.step(before, tk, torch.full((rows,), span, dtype=torch.int64, device=tokens.device))
+            seq = states[k + 2]
+            out["mem"] = sum(F.mse_loss(j, s[:rows]) for j, s in zip(joint, seq)) / len(joint)
+    return out
+
+
+def total_loss(cfg: TrainConfig, parts):
+    t = 0.0
+    if not cfg.no_lm:
+        t = t + cfg.w_lm * parts["lm"]
+    if not cfg.no_kv:
+        t = t + cfg.w_kv * parts["kv"]
+    if not cfg.no_recall:
+        t = t + cfg.w_recall * parts["recall"]
+    if not cfg.no_mem:
+        t = t + cfg.w_mem * parts["mem"]
+    if not cfg.no_vic:
+        t = t + cfg.w_vic * parts["vic"]
+    return t
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    p = min(1.0, (step - cfg.warmup) / max(1, cfg.max_steps - cfg.warmup))
+    return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def distance_at(cfg: TrainConfig, step: int) -> int:
+    p = min(1.0, step / max(1, cfg.curriculum_frac * cfg.max_steps))
+    return 1 + int(round((cfg.kv_max_distance - 1) * p))
+
+
+def validate(cfg: TrainConfig, model: MemoryArch) -> None:
+    C = model.cfg.chunk_length
+    if cfg.n_chunks < 1:
+        raise ConfigError("n_chunks must be >= 1")
+    if cfg.kv_fraction > 0 and cfg.kv_max_distance >= cfg.n_chunks:
+        raise ConfigError(f"kv_max_distance {cfg.kv_max_distance} must be < n_chunks {cfg.n_chunks}")
+    if cfg.kv_fraction > 0 and 1 + cfg.kv_facts * data.KVConfig(cfg.kv_facts).fact_len() > C:
+        raise ConfigError(f"{cfg.kv_facts} key-value facts do not fit in a chunk of {C}")
+
+
+def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
+    """Train; returns the checkpoint path."""
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    dev = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if cfg.device == "auto" else cfg.device))
+    model = build(cfg.arch, json.loads(cfg.model_config) if cfg.model_config else {})
+    validate(cfg, model)
+    model.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    os.makedirs(out, exist_ok=True)
+    ck_path = os.path.join(out, "ckpt.pt")
+    start = 0
+    if resume and os.path.exists(ck_path):
+        ck = torch.load(ck_path, map_location=dev, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        start = ck["step"]
+        log(f"resumed from {ck_path} at step {start}")
+    corpus = data.split(data.load_corpus(cfg.data), cfg.holdout_frac)
+    C = model.cfg.chunk_length
+    extra = model.cfg.max_new_tokens if model.max_step_length() >= C + model.cfg.max_new_tokens else 0
+    kv = data.KVConfig(n_facts=cfg.kv_facts)
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"model {cfg.arch} {n_params} parameters on {dev}; config {json.dumps(asdict(cfg))}")
+    t0, toks_done, step = time.time(), 0, start
+    train_cfg = asdict(cfg)
+    while step < cfg.max_steps:
+        if cfg.max_minutes and time.time() - t0 > cfg.max_minutes * 60:
+            log(f"time limit of {cfg.max_minutes} min reached at step {step}")
+            break
+        dmax = distance_at(cfg, step)
+        tk, mk = data.batch(cfg.seed, step, corpus.train, cfg.batch_size, C, cfg.n_chunks, extra,
+                            0.0 if cfg.no_kv and cfg.kv_fraction == 0 else cfg.kv_fraction, kv, dmax)
+        tk, mk = torch.from_numpy(tk).to(dev), torch.from_numpy(mk).to(dev)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, step)
+        model.train()
+        parts = sequence_losses(model, cfg, tk, mk, C)
+        loss = total_loss(cfg, parts)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        toks_done += parts["tokens"]
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            el = time.time() - t0
+            tps = toks_done / max(el, 1e-9)
+            left = (cfg.max_steps - step) * el / max(1, step - start)
+            if cfg.max_minutes:
+                left = min(left, cfg.max_minutes * 60 - el)
+            log(f"step {step}/{cfg.max_steps} loss {float(loss):.4f} lm {float(parts['lm']):.4f} "
+                f"bpb {float(parts['lm']) / math.log(2):.3f} kv {float(parts['kv']):.3f} "
+                f"kv_acc {parts['kv_acc']:.3f} recall {float(parts['recall']):.3f} "
+                f"mem {float(parts['mem']):.4f} vic {float(parts['vic']):.4f} dmax {dmax} "
+                f"lr {lr_at(cfg, step - 1):.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
+        if step % cfg.ckpt_every == 0:
+            checkpoint.save(ck_path, model, train_cfg, step, opt)
+    checkpoint.save(ck_path, model, train_cfg, step, opt)
+    log(f"saved {ck_path} at step {step} after {(time.time() - t0) / 60:.1f} min")
+    return ck_path
+
+
+def main(a) -> int:
+    cfg = TrainConfig(**{f.name: getattr(a, f.name) for f in fields(TrainConfig)})
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "train.log"), "a")
+
+    def log(msg):
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    run(cfg, a.out, a.resume, log)
+    return 0
