@@ -1,0 +1,297 @@
+package io.memstream.model;
+
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.TranslateException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One thread's handle on the model: a predictor per graph and the batched operations the
+ * processor needs. Not thread-safe; every native tensor of a call is released when it returns.
+ */
+public final class ModelSession implements AutoCloseable {
+
+    private final ModelRuntime runtime;
+    private final ModelManifest manifest;
+    private final Predictor<NDList, NDList> step;
+    private final Predictor<NDList, NDList> prefill;
+    private final Predictor<NDList, NDList> decode;
+    private final NDManager base;
+
+    ModelSession(ModelRuntime runtime) {
+        this.runtime = runtime;
+        this.manifest = runtime.manifest();
+        this.step = runtime.graph(ModelManifest.STEP).newPredictor();
+        this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor();
+        this.decode = runtime.graph(ModelManifest.DECODE).newPredictor();
+        this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
+    }
+
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    /** One graph call with host tensors by name (all outputs copied back); for parity checks and tools. */
+    public Map<String, HostTensor> call(String graph, Map<String, HostTensor> inputs) {
+        try (NDManager m = base.newSubManager()) {
+            NDList in = new NDList();
+            for (String name : manifest.graph(graph).inputs()) {
+                HostTensor t = inputs.get(name);
+                if (t == null) {
+                    throw new IllegalArgumentException("graph " + graph + " needs input " + name);
+                }
+                in.add(toNd(m, name, t));
+            }
+            NDList out = predict(predictor(graph), in);
+            Map<String, HostTensor> result = new LinkedHashMap<>();
+            for (String name : manifest.graph(graph).outputs()) {
+                NDArray a = output(out, name);
+                long[] shape = a.getShape().getShape();
+                result.put(name, a.getDataType().isFloating()
+                        ? HostTensor.of(a.toFloatArray(), shape) : HostTensor.of(a.toLongArray(), shape));
+            }
+            return result;
+        }
+    }
+
+    /**
+     * Absorbs one model chunk per row: {@code states[row][stateIndex]} is the memory before the
+     * chunk, {@code tokens[row]} its 1..chunk_length tokens. Rows are padded to the longest one.
+     */
+    public StepOutput step(float[][][] states, int[][] tokens) {
+        int b = tokens.length;
+        try (NDManager m = base.newSubManager()) {
+            NDList in = new NDList();
+            addStates(m, in, states);
+            int len = addTokens(m, in, tokens);
+            NDList out = predict(step, in);
+            float[] logits = output(out, ModelManifest.LOGITS).toFloatArray();
+            int v = manifest.tokenizer().vocabSize();
+            double[] bits = new double[b];
+            for (int row = 0; row < b; row++) {
+                for (int t = 0; t < tokens[row].length; t++) {
+                    bits[row] += Sampler.bits(logits, ((long) row * len + t) * v, v, tokens[row][t]);
+                }
+            }
+            float[][][] next = new float[b][manifest.state().size()][];
+            for (int s = 0; s < manifest.state().size(); s++) {
+                ModelManifest.StateSpec spec = manifest.state().get(s);
+                float[] all = output(out, spec.next()).toFloatArray();
+                for (int row = 0; row < b; row++) {
+                    next[row][s] = new float[spec.size()];
+                    System.arraycopy(all, row * spec.size(), next[row][s], 0, spec.size());
+                }
+            }
+            return new StepOutput(bits, next);
+        }
+    }
+
+    /**
+     * Continues each row after its chunk: prefill on (memory before the chunk, chunk), then batched
+     * decode until every row has finished. Rows that finish early are fed padding and ignored.
+     */
+    public List<Generation> generate(float[][][] states, int[][] tokens, List<GenerationSpec> specs) {
+        int b = tokens.length;
+        ByteTokenizer tok = runtime.tokenizer();
+        List<RowGenerator> rows = new ArrayList<>(b);
+        for (GenerationSpec spec : specs) {
+            rows.add(new RowGenerator(spec, Math.min(spec.maxNewTokens(), manifest.maxNewTokens()), tok));
+        }
+        try (Decoding d = prefill(states, tokens)) {
+            while (true) {
+                long[] next = new long[b];
+                boolean any = false;
+                for (int row = 0; row < b; row++) {
+                    RowGenerator g = rows.get(row);
+                    if (!g.done()) {
+                        g.accept(d.logits()[row]);
+                    }
+                    next[row] = g.done() ? tok.pad() : g.lastToken();
+                    any |= !g.done();
+                }
+                if (!any) {
+                    break;
+                }
+                d.decode(next);
+            }
+        }
+        return rows.stream().map(RowGenerator::result).toList();
+    }
+
+    /** Starts a cached decoding: {@link Decoding#logits()} is prefill's next-token distribution per row. */
+    public Decoding prefill(float[][][] states, int[][] tokens) {
+        NDManager m = base.newSubManager();
+        try {
+            NDList in = new NDList();
+            addStates(m, in, states);
+            addTokens(m, in, tokens);
+            NDList out = predict(prefill, in);
+            NDList cache = new NDList();
+            for (ModelManifest.CacheSpec c : manifest.cache()) {
+                cache.add(output(out, c.name()));
+            }
+            return new Decoding(m, cache, rows(output(out, ModelManifest.LOGITS).toFloatArray(), tokens.length));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The cache of a generation in progress. Each decode call allocates the next cache in a fresh
+     * manager and frees the previous one, so a long generation holds one cache at a time.
+     */
+    public final class Decoding implements AutoCloseable {
+        private NDManager manager;
+        private NDList cache;
+        private float[][] logits;
+
+        private Decoding(NDManager manager, NDList cache, float[][] logits) {
+            this.manager = manager;
+            this.cache = cache;
+            this.logits = logits;
+        }
+
+        /** {@code logits[row][vocab]}: the distribution of each row's next token. */
+        public float[][] logits() {
+            return logits;
+        }
+
+        /** Feeds the token just chosen for each row. */
+        public void decode(long[] tokenPerRow) {
+            NDManager next = base.newSubManager();
+            try {
+                NDList in = new NDList();
+                NDArray token = next.create(tokenPerRow, new Shape(tokenPerRow.length));
+                token.setName(ModelManifest.TOKEN);
+                in.add(token);
+                for (int i = 0; i < manifest.cache().size(); i++) {
+                    NDArray c = cache.get(i);
+                    c.setName(manifest.cache().get(i).name());
+                    in.add(c);
+                }
+                NDList out = predict(decode, in);
+                NDList nextCache = new NDList();
+                for (ModelManifest.CacheSpec c : manifest.cache()) {
+                    NDArray a = output(out, c.next());
+                    a.attach(next);
+                    nextCache.add(a);
+                }
+                logits = rows(output(out, ModelManifest.LOGITS).toFloatArray(), tokenPerRow.length);
+                manager.close();
+                manager = next;
+                cache = nextCache;
+            } catch (RuntimeException e) {
+                next.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    private Predictor<NDList, NDList> predictor(String graph) {
+        return switch (graph) {
+            case ModelManifest.STEP -> step;
+            case ModelManifest.PREFILL -> prefill;
+            case ModelManifest.DECODE -> decode;
+            default -> throw new IllegalArgumentException("no graph " + graph);
+        };
+    }
+
+    private void addStates(NDManager m, NDList in, float[][][] states) {
+        int b = states.length;
+        for (int s = 0; s < manifest.state().size(); s++) {
+            ModelManifest.StateSpec spec = manifest.state().get(s);
+            float[] batch = new float[b * spec.size()];
+            for (int row = 0; row < b; row++) {
+                System.arraycopy(states[row][s], 0, batch, row * spec.size(), spec.size());
+            }
+            long[] shape = new long[spec.shape().length + 1];
+            shape[0] = b;
+            for (int i = 0; i < spec.shape().length; i++) {
+                shape[i + 1] = spec.shape()[i];
+            }
+            NDArray a = m.create(batch, new Shape(shape));
+            a.setName(spec.name());
+            in.add(a);
+        }
+    }
+
+    /** tokens[B, L] padded with pad, and lengths[B]; returns L. */
+    private int addTokens(NDManager m, NDList in, int[][] tokens) {
+        int b = tokens.length;
+        int len = 1;
+        for (int[] row : tokens) {
+            if (row.length < 1 || row.length > manifest.chunkLength()) {
+                throw new IllegalArgumentException("a model chunk has 1.." + manifest.chunkLength()
+                        + " tokens, got " + row.length);
+            }
+            len = Math.max(len, row.length);
+        }
+        long[] ids = new long[b * len];
+        long[] lengths = new long[b];
+        java.util.Arrays.fill(ids, manifest.tokenizer().pad());
+        for (int row = 0; row < b; row++) {
+            for (int t = 0; t < tokens[row].length; t++) {
+                ids[row * len + t] = tokens[row][t];
+            }
+            lengths[row] = tokens[row].length;
+        }
+        NDArray t = m.create(ids, new Shape(b, len));
+        t.setName(ModelManifest.TOKENS);
+        NDArray l = m.create(lengths, new Shape(b));
+        l.setName(ModelManifest.LENGTHS);
+        in.add(t);
+        in.add(l);
+        return len;
+    }
+
+    private NDArray toNd(NDManager m, String name, HostTensor t) {
+        NDArray a = t.isFloat() ? m.create(t.floats(), new Shape(t.shape())) : m.create(t.longs(), new Shape(t.shape()));
+        a.setName(name);
+        return a;
+    }
+
+    private static NDList predict(Predictor<NDList, NDList> p, NDList in) {
+        try {
+            return p.predict(in);
+        } catch (TranslateException e) {
+            throw new IllegalStateException("model call failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static NDArray output(NDList out, String name) {
+        NDArray a = out.get(name);
+        if (a == null) {
+            throw new IllegalStateException("graph output " + name + " missing; outputs are " + out.stream().map(NDArray::getName).toList());
+        }
+        return a;
+    }
+
+    private float[][] rows(float[] flat, int b) {
+        int v = manifest.tokenizer().vocabSize();
+        float[][] out = new float[b][v];
+        for (int row = 0; row < b; row++) {
+            System.arraycopy(flat, row * v, out[row], 0, v);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        base.close();
+        step.close();
+        prefill.close();
+        decode.close();
+    }
+}
