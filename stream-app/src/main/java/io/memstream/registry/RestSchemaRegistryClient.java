@@ -152,7 +152,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     private SchemaRegistryException error(HttpResponse<String> response, URI base, String what) {
         int status = response.statusCode();
         Optional<JsonNode> body = parseQuietly(response.body());
-        int code = body.map(b -> b.path("error_code").asInt(status)).orElse(status);
+        // Some registries send error_code 0 for errors of their web layer: the HTTP status says more then.
+        int code = body.map(b -> b.path("error_code").asInt(status)).filter(c -> c > 0).orElse(status);
         String detail = body.map(b -> b.path("message").asText("")).filter(m -> !m.isBlank())
                 .orElse(abbreviate(response.body()));
         String message = "Schema registry at " + base + " answered HTTP " + status + " (error " + code + ") while "

@@ -1,0 +1,236 @@
+package io.memstream.config;
+
+import io.memstream.model.DeviceChoice;
+import io.memstream.topology.TopologyConfig;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * memstream's whole configuration: the app's own keys, the processor's keys (read by
+ * {@link TopologyConfig}) and every Kafka client or Streams property, which passes through untouched.
+ * {@link #load} validates everything at start and reports all problems at once.
+ */
+public final class MemstreamConfig {
+    public static final String MODEL_DIR = "model.dir";
+    public static final String DEVICE = "device";
+    public static final String HTTP_HOST = "http.host";
+    public static final String HTTP_PORT = "http.port";
+    public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
+    public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+
+    public static final String DEFAULT_MODEL_DIR = "models/default";
+    /** System property the launcher sets to the repository root, so relative model dirs work from anywhere. */
+    public static final String HOME_PROPERTY = "memstream.home";
+
+    /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
+    private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT);
+
+    private final Properties all;
+    private final Path modelDir;
+    private final DeviceChoice device;
+    private final String httpHost;
+    private final int httpPort;
+    private final TopologyConfig topology;
+
+    private MemstreamConfig(Properties all, Path modelDir, DeviceChoice device, String httpHost, int httpPort,
+                            TopologyConfig topology) {
+        this.all = all;
+        this.modelDir = modelDir;
+        this.device = device;
+        this.httpHost = httpHost;
+        this.httpPort = httpPort;
+        this.topology = topology;
+    }
+
+    /** Built-in defaults, lowest precedence. */
+    public static Properties defaults() {
+        Properties defaults = new Properties();
+        defaults.setProperty(MODEL_DIR, DEFAULT_MODEL_DIR);
+        defaults.setProperty(DEVICE, "cpu");
+        defaults.setProperty(HTTP_HOST, "127.0.0.1");
+        defaults.setProperty(HTTP_PORT, "9464");
+        defaults.setProperty(BOOTSTRAP_SERVERS, "localhost:9092");
+        defaults.setProperty(APPLICATION_ID, "memstream");
+        defaults.setProperty(SCHEMA_REGISTRY_URL, "http://localhost:8081");
+        defaults.setProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        return defaults;
+    }
+
+    /**
+     * Merges the sources (each later one wins) over the defaults and validates the result.
+     *
+     * @param file      properties file, if any
+     * @param env       environment variables ({@code MEMSTREAM_*} are read)
+     * @param overrides {@code -D key=value} settings from the command line
+     */
+    public static MemstreamConfig load(Optional<Path> file, Map<String, String> env, Map<String, String> overrides) {
+        Properties merged = defaults();
+        file.map(ConfigSources::readFile).ifPresent(merged::putAll);
+        merged.putAll(ConfigSources.fromEnvironment(env));
+        merged.putAll(overrides);
+        return validate(merged);
+    }
+
+    /** Validates a complete set of properties (defaults already applied). */
+    public static MemstreamConfig validate(Properties props) {
+        List<String> problems = new ArrayList<>();
+        Path modelDir = resolveModelDir(props.getProperty(MODEL_DIR, DEFAULT_MODEL_DIR));
+        if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
+            problems.add(MODEL_DIR + "=" + props.getProperty(MODEL_DIR) + ": no model there (" + modelDir
+                    + "/manifest.json is missing); export one with model-export or point " + MODEL_DIR
+                    + " at a model directory");
+        }
+        DeviceChoice device = null;
+        try {
+            device = DeviceChoice.parse(props.getProperty(DEVICE, "cpu"));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        String httpHost = props.getProperty(HTTP_HOST, "127.0.0.1").trim();
+        int httpPort = -1;
+        String rawPort = props.getProperty(HTTP_PORT, "9464").trim();
+        try {
+            httpPort = Integer.parseInt(rawPort);
+            if (httpPort < 0 || httpPort > 65535) {
+                problems.add(HTTP_PORT + " must be between 0 (off) and 65535, got " + httpPort);
+            }
+        } catch (NumberFormatException e) {
+            problems.add(HTTP_PORT + " must be a port number (0 turns the HTTP server off), got '" + rawPort + "'");
+        }
+        TopologyConfig topology = null;
+        try {
+            topology = TopologyConfig.fromProperties(props);
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        try {
+            new StreamsConfig(kafkaOnly(props));
+        } catch (ConfigException e) {
+            problems.add("Kafka Streams setting: " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new MemstreamConfigException(problems);
+        }
+        return new MemstreamConfig(props, modelDir, device, httpHost, httpPort, topology);
+    }
+
+    /**
+     * A relative model dir is looked up in the working directory, then under the repository root the
+     * launcher names, so {@code ./memstream} finds the committed models wherever it is started from.
+     */
+    static Path resolveModelDir(String value) {
+        Path path = Path.of(value.trim());
+        if (path.isAbsolute() || Files.isDirectory(path)) {
+            return path.toAbsolutePath().normalize();
+        }
+        String home = System.getProperty(HOME_PROPERTY);
+        if (home != null && Files.isDirectory(Path.of(home).resolve(path))) {
+            return Path.of(home).resolve(path).toAbsolutePath().normalize();
+        }
+        return path.toAbsolutePath().normalize();
+    }
+
+    /** Everything but memstream's own and the processor's keys: what Kafka clients and Streams get. */
+    private static Properties kafkaOnly(Properties props) {
+        Set<String> ours = new TreeSet<>(APP_KEYS);
+        ours.addAll(topologyKeys());
+        Properties kafka = new Properties();
+        props.stringPropertyNames().stream().filter(key -> !ours.contains(key))
+                .forEach(key -> kafka.setProperty(key, props.getProperty(key)));
+        return kafka;
+    }
+
+    /** The processor's keys, as {@link TopologyConfig} declares them (its String constants). */
+    private static Set<String> topologyKeys() {
+        Set<String> keys = new TreeSet<>();
+        for (Field field : TopologyConfig.class.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+                try {
+                    keys.add((String) field.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return keys;
+    }
+
+    public Path modelDir() {
+        return modelDir;
+    }
+
+    public DeviceChoice device() {
+        return device;
+    }
+
+    public String httpHost() {
+        return httpHost;
+    }
+
+    /** 0 means no HTTP server. */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public TopologyConfig topology() {
+        return topology;
+    }
+
+    public String bootstrapServers() {
+        return all.getProperty(BOOTSTRAP_SERVERS);
+    }
+
+    public String applicationId() {
+        return all.getProperty(APPLICATION_ID);
+    }
+
+    public String schemaRegistryUrl() {
+        return all.getProperty(SCHEMA_REGISTRY_URL);
+    }
+
+    /** Kafka Streams properties: every passed-through key (the registry's included, Streams ignores them). */
+    public Properties streamsProperties() {
+        return kafkaOnly(all);
+    }
+
+    /** Settings for the registry serdes ({@code schema.registry.url}, basic auth, ...). */
+    public Map<String, Object> registryConfigs() {
+        Map<String, Object> configs = new java.util.HashMap<>();
+        kafkaOnly(all).forEach((key, value) -> configs.put((String) key, value));
+        return configs;
+    }
+
+    /** Every setting, as given (secrets included: never log this; see {@link #describe()}). */
+    public Properties properties() {
+        Properties copy = new Properties();
+        copy.putAll(all);
+        return copy;
+    }
+
+    /** The effective configuration, one {@code key=value} a line, sorted, secrets hidden: safe to log. */
+    public String describe() {
+        StringBuilder out = new StringBuilder();
+        new TreeSet<>(all.stringPropertyNames()).forEach(key -> out.append(key).append('=')
+                .append(SecretMasking.printable(key, all.getProperty(key))).append('\n'));
+        return out.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "MemstreamConfig[model.dir=" + modelDir + ", device=" + device + ", bootstrap.servers="
+                + bootstrapServers() + ", application.id=" + applicationId() + ", schema.registry.url="
+                + SecretMasking.printable(SCHEMA_REGISTRY_URL, schemaRegistryUrl()) + "]";
+    }
+}
