@@ -1,6 +1,7 @@
 package io.memstream.topology;
 
 import java.io.ByteArrayOutputStream;
+import io.memstream.avro.TrustedAvroClasses;
 import java.io.IOException;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
@@ -25,9 +26,12 @@ final class AvroBinarySerde<T extends SpecificRecord> implements Serde<T> {
     private final SpecificDatumReader<T> reader;
 
     AvroBinarySerde(Class<T> type) {
-        var schema = SpecificData.get().getSchema(type);
-        this.writer = new SpecificDatumWriter<>(schema);
-        this.reader = new SpecificDatumReader<>(schema);
+        SpecificData model = SpecificData.getForClass(type);
+        var schema = model.getSchema(type);
+        // Avro 1.12 only instantiates trusted classes; our own generated classes are.
+        TrustedAvroClasses.trust(schema);
+        this.writer = new SpecificDatumWriter<>(schema, model);
+        this.reader = new SpecificDatumReader<>(schema, schema, model);
     }
 
     @Override

@@ -1,13 +1,12 @@
 package io.memstream.topology;
 
+import io.memstream.registry.RegistryAvroSerde;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.MemoryState;
 import io.memstream.schema.PendingChunks;
 import io.memstream.schema.TokenChunk;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
@@ -15,15 +14,16 @@ import org.apache.kafka.common.serialization.Serdes;
  * Every serde of the topology, in one place.
  *
  * <p>Topic values are Avro in the Confluent wire format through the schema registry; store values
- * are plain Avro binary. The input value deserializer also enforces {@code record.max.bytes}: an
- * oversized value fails to deserialize, so Streams' dead-letter support forwards the original bytes
- * with the reason in headers, and the model never sees it.
+ * are plain Avro binary.
  */
 public final class MemstreamSerdes {
 
     private final Map<String, ?> registryConfigs;
 
-    /** @param registryConfigs client settings of the registry serdes ({@code schema.registry.url}, auth, ...) */
+    /**
+     * @param registryConfigs client settings of the registry serdes ({@code schema.registry.url}:
+     *     {@code http(s)://...} or {@code mock://<scope>} in-process; auth; ...)
+     */
     public MemstreamSerdes(Map<String, ?> registryConfigs) {
         this.registryConfigs = Map.copyOf(registryConfigs);
     }
@@ -32,17 +32,9 @@ public final class MemstreamSerdes {
         return Serdes.String();
     }
 
-    /** Input values, rejecting any serialized value over {@code maxBytes}. */
-    public Serde<TokenChunk> chunk(int maxBytes) {
-        Serde<TokenChunk> inner = topicValue(TokenChunk.class);
-        Deserializer<TokenChunk> limited = (topic, data) -> {
-            if (data != null && data.length > maxBytes) {
-                throw new RecordTooLargeException("record of " + data.length + " bytes exceeds "
-                        + TopologyConfig.RECORD_MAX_BYTES + "=" + maxBytes);
-            }
-            return inner.deserializer().deserialize(topic, data);
-        };
-        return Serdes.serdeFrom(inner.serializer(), limited);
+    /** Input values (producers and tests use its serializer; the topology wraps its deserializer). */
+    public Serde<TokenChunk> chunk() {
+        return topicValue(TokenChunk.class);
     }
 
     public Serde<Continuation> continuation() {
@@ -59,8 +51,6 @@ public final class MemstreamSerdes {
 
     /** The one place that decides the topics' wire format. */
     <T extends SpecificRecord> Serde<T> topicValue(Class<T> type) {
-        Serde<T> serde = new AvroBinarySerde<>(type);
-        serde.configure(registryConfigs, false);
-        return serde;
+        return new RegistryAvroSerde<>(type, registryConfigs, false);
     }
 }

@@ -40,6 +40,9 @@ public record TopologyConfig(
     public static final String GAP_POLICY = "gap.policy";
     public static final String MEMORY_TTL_MS = "memory.ttl.ms";
     public static final String FINGERPRINT_MISMATCH = "fingerprint.mismatch";
+    /** Every key this class reads; they are not passed on to Kafka. */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(INPUT_TOPIC, OUTPUT_TOPIC, DLQ_TOPIC,
+            BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RECORD_MAX_BYTES, GAP_POLICY, MEMORY_TTL_MS, FINGERPRINT_MISMATCH);
 
     /** A seq jump (say 3 after 1): accepted and counted, or sent to the dead-letter topic. */
     public enum GapPolicy { ACCEPT, REJECT }

@@ -1,0 +1,206 @@
+package io.memstream.topology;
+
+import io.memstream.model.ByteTokenizer;
+import io.memstream.model.Generation;
+import io.memstream.model.GenerationSpec;
+import io.memstream.model.ModelManifest;
+import io.memstream.model.ModelSession;
+import io.memstream.model.StepOutput;
+import io.memstream.schema.ChunkStats;
+import io.memstream.schema.Continuation;
+import io.memstream.schema.FinishReason;
+import io.memstream.schema.MemoryState;
+import io.memstream.schema.PendingChunk;
+import io.memstream.schema.PendingChunks;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * One batched model call: takes the oldest queued model chunk of up to N streams, absorbs them in
+ * one {@code step}, generates for the rows that asked, then writes memories, forwards
+ * continuations and shrinks the queues. Everything it writes goes through the task's stores and
+ * forwards, so it commits (or not) with the task's transaction.
+ */
+final class BatchStep {
+
+    private final KeyValueStore<String, MemoryState> memory;
+    private final KeyValueStore<String, PendingChunks> pending;
+    private final ModelSession session;
+    private final ModelManifest manifest;
+    private final MemoryCodec codec;
+    private final TopologyMetrics metrics;
+    private final Consumer<Record<String, Continuation>> forward;
+    private final LongSupplier wallClock;
+
+    BatchStep(KeyValueStore<String, MemoryState> memory, KeyValueStore<String, PendingChunks> pending,
+              ModelSession session, MemoryCodec codec, TopologyMetrics metrics,
+              Consumer<Record<String, Continuation>> forward, LongSupplier wallClock) {
+        this.memory = memory;
+        this.pending = pending;
+        this.session = session;
+        this.manifest = session.manifest();
+        this.codec = codec;
+        this.metrics = metrics;
+        this.forward = forward;
+        this.wallClock = wallClock;
+    }
+
+    /** Runs one model call over up to {@code maxStreams} streams; returns how many queues it emptied. */
+    int run(int maxStreams) {
+        List<KeyValue<String, PendingChunks>> batch = new ArrayList<>(maxStreams);
+        try (KeyValueIterator<String, PendingChunks> it = pending.all()) {
+            while (it.hasNext() && batch.size() < maxStreams) {
+                batch.add(it.next());
+            }
+        }
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        int b = batch.size();
+        MemoryState[] stored = new MemoryState[b];
+        float[][][] states = new float[b][][];
+        int[][] tokens = new int[b][];
+        for (int i = 0; i < b; i++) {
+            String id = batch.get(i).key;
+            stored[i] = memory.get(id);
+            if (codec.foreign(id, stored[i])) {
+                metrics.resets.increment();
+            }
+            states[i] = codec.tensors(id, stored[i]);
+            tokens[i] = toArray(batch.get(i).value.getChunks().get(0).getTokens());
+        }
+
+        long t0 = System.nanoTime();
+        StepOutput out = session.step(states, tokens);
+        double stepMillis = (System.nanoTime() - t0) / 1e6;
+        metrics.stepLatency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+        metrics.batchSize.record(b);
+
+        Generated generated = generate(batch, states, tokens);
+        Generation[] generations = generated.rows();
+
+        int emptied = 0;
+        long now = wallClock.getAsLong();
+        for (int i = 0; i < b; i++) {
+            String id = batch.get(i).key;
+            PendingChunks queue = batch.get(i).value;
+            PendingChunk head = queue.getChunks().get(0);
+            boolean recordDone = head.getPart() == head.getParts() - 1;
+            MemoryState before = stored[i];
+            boolean fresh = before == null;
+            long chunksAbsorbed = (fresh ? 0 : before.getChunksAbsorbed()) + (recordDone ? 1 : 0);
+            long tokensAbsorbed = (fresh ? 0 : before.getTokensAbsorbed()) + tokens[i].length;
+            long lastSeq = recordDone ? head.getSeq() : (fresh ? -1 : before.getLastSeq());
+            double bits = queue.getHeadBits() + out.bits()[i];
+            long byteTokens = queue.getHeadByteTokens() + countBytes(tokens[i]);
+            double millis = queue.getHeadMillis() + stepMillis + (generations[i] != null ? generated.millis() : 0);
+
+            List<PendingChunk> rest = new ArrayList<>(queue.getChunks().subList(1, queue.getChunks().size()));
+            if (recordDone) {
+                forward.accept(new Record<>(id, continuation(id, head, generations[i], bits, byteTokens, millis, b,
+                        chunksAbsorbed, tokensAbsorbed), head.getProducedAt().toEpochMilli()));
+                metrics.continuations.increment();
+                queue.setHeadBits(0.0);
+                queue.setHeadByteTokens(0L);
+                queue.setHeadMillis(0.0);
+            } else {
+                queue.setHeadBits(bits);
+                queue.setHeadByteTokens(byteTokens);
+                queue.setHeadMillis(millis);
+            }
+            if (recordDone && head.getEndOfStream()) {
+                memory.delete(id);
+            } else {
+                memory.put(id, codec.encode(out.nextState()[i], lastSeq, chunksAbsorbed, tokensAbsorbed, now));
+            }
+            if (rest.isEmpty()) {
+                pending.delete(id);
+                emptied++;
+            } else {
+                queue.setChunks(rest);
+                pending.put(id, queue);
+            }
+        }
+        return emptied;
+    }
+
+    /** Per batch row the generation (null where none was asked), and the wall time of the generation call. */
+    private record Generated(Generation[] rows, double millis) { }
+
+    /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
+    private Generated generate(List<KeyValue<String, PendingChunks>> batch, float[][][] states, int[][] tokens) {
+        List<Integer> rows = new ArrayList<>();
+        List<GenerationSpec> specs = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            PendingChunk head = batch.get(i).value.getChunks().get(0);
+            if (head.getGenerate() != null && head.getPart() == head.getParts() - 1) {
+                rows.add(i);
+                specs.add(GenerationRequests.toSpec(head.getGenerate(), batch.get(i).key, head.getSeq()));
+            }
+        }
+        Generation[] out = new Generation[batch.size()];
+        if (rows.isEmpty()) {
+            return new Generated(out, 0);
+        }
+        float[][][] genStates = new float[rows.size()][][];
+        int[][] genTokens = new int[rows.size()][];
+        for (int r = 0; r < rows.size(); r++) {
+            genStates[r] = states[rows.get(r)];
+            genTokens[r] = tokens[rows.get(r)];
+        }
+        long t0 = System.nanoTime();
+        List<Generation> gens = session.generate(genStates, genTokens, specs);
+        long nanos = System.nanoTime() - t0;
+        metrics.generateLatency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        for (int r = 0; r < rows.size(); r++) {
+            out[rows.get(r)] = gens.get(r);
+        }
+        return new Generated(out, nanos / 1e6);
+    }
+
+    private Continuation continuation(String id, PendingChunk head, Generation gen, double bits, long byteTokens,
+                                      double millis, int batchSize, long chunksAbsorbed, long tokensAbsorbed) {
+        List<Integer> genTokens = gen == null ? List.of() : java.util.Arrays.stream(gen.tokens()).boxed().toList();
+        return Continuation.newBuilder()
+                .setStreamId(id)
+                .setSeq(head.getSeq())
+                .setText(gen == null ? "" : gen.text())
+                .setTokens(genTokens)
+                .setFinishReason(gen == null ? FinishReason.NONE : FinishReason.valueOf(gen.finish().name()))
+                .setModelId(manifest.modelId())
+                .setBitsPerByte(byteTokens > 0 ? bits / byteTokens : null)
+                .setStats(ChunkStats.newBuilder()
+                        .setChunkTokens(head.getRecordTokens())
+                        .setModelChunks(head.getParts())
+                        .setBatchSize(batchSize)
+                        .setInferenceMillis(millis)
+                        .setChunksAbsorbed(chunksAbsorbed)
+                        .setTokensAbsorbed(tokensAbsorbed)
+                        .build())
+                .build();
+    }
+
+    private static int[] toArray(List<Integer> list) {
+        int[] a = new int[list.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = list.get(i);
+        }
+        return a;
+    }
+
+    private static int countBytes(int[] ids) {
+        int n = 0;
+        for (int id : ids) {
+            if (ByteTokenizer.isByte(id)) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

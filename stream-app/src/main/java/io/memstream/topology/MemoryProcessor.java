@@ -1,0 +1,153 @@
+package io.memstream.topology;
+
+import io.memstream.model.ModelRuntime;
+import io.memstream.schema.Continuation;
+import io.memstream.schema.MemoryState;
+import io.memstream.schema.PendingChunk;
+import io.memstream.schema.PendingChunks;
+import io.memstream.schema.TokenChunk;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Admits chunks into the {@code pending} store and drains it in batched model calls: when
+ * {@code batch.max.size} streams are waiting, and from a wall-clock punctuator every
+ * {@code batch.max.wait.ms}. Also evicts idle memories. One instance per task.
+ */
+final class MemoryProcessor implements Processor<String, TokenChunk, String, Continuation> {
+
+    /** A punctuation drains at most this long, well inside the producer's 10 s transaction timeout. */
+    private static final long DRAIN_BUDGET_NANOS = Duration.ofSeconds(2).toNanos();
+
+    private final TopologyConfig config;
+    private final ModelRuntime runtime;
+    private final TopologyMetrics metrics;
+    private ProcessorContext<String, Continuation> context;
+    private KeyValueStore<String, MemoryState> memory;
+    private KeyValueStore<String, PendingChunks> pending;
+    private MemoryCodec codec;
+    private ChunkAdmission admission;
+    private BatchStep step;
+    /** Streams with queued chunks; derived from the pending store at init, so it survives nothing by itself. */
+    private long pendingStreams;
+
+    MemoryProcessor(TopologyConfig config, ModelRuntime runtime, TopologyMetrics metrics) {
+        this.config = config;
+        this.runtime = runtime;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Continuation> context) {
+        this.context = context;
+        this.memory = context.getStateStore(MemstreamTopology.MEMORY_STORE);
+        this.pending = context.getStateStore(MemstreamTopology.PENDING_STORE);
+        this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch());
+        this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
+        this.step = new BatchStep(memory, pending, runtime.sessionForCurrentThread(), codec, metrics,
+                context::forward, context::currentSystemTimeMs);
+        pendingStreams = 0;
+        try (KeyValueIterator<String, PendingChunks> it = pending.all()) {
+            while (it.hasNext()) {
+                it.next();
+                pendingStreams++;
+            }
+        }
+        context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> drain(true));
+        if (!config.memoryTtl().isZero()) {
+            long every = Math.max(1_000, Math.min(config.memoryTtl().toMillis() / 2, 60_000));
+            context.schedule(Duration.ofMillis(every), PunctuationType.WALL_CLOCK_TIME, this::evictIdle);
+        }
+    }
+
+    @Override
+    public void process(Record<String, TokenChunk> record) {
+        String id = record.key();
+        TokenChunk chunk = record.value();
+        List<PendingChunk> parts;
+        try {
+            admission.validate(id, chunk);
+            parts = admission.split(chunk);
+        } catch (RejectedChunkException e) {
+            metrics.deadLetters(e.reason()).increment();
+            throw e;
+        }
+        PendingChunks queue = pending.get(id);
+        long last = lastAccepted(id, queue);
+        long seq = chunk.getSeq();
+        if (seq <= last) {
+            metrics.duplicates.increment();
+            return;
+        }
+        if (seq > last + 1) {
+            metrics.gaps.increment();
+            if (config.gapPolicy() == TopologyConfig.GapPolicy.REJECT) {
+                metrics.deadLetters("gap").increment();
+                throw new RejectedChunkException("gap", "stream '" + id + "' expected seq " + (last + 1) + ", got " + seq);
+            }
+        }
+        if (queue == null) {
+            queue = new PendingChunks(seq, 0.0, 0L, 0.0, new ArrayList<>(parts));
+            pendingStreams++;
+        } else {
+            List<PendingChunk> chunks = new ArrayList<>(queue.getChunks());
+            chunks.addAll(parts);
+            queue.setChunks(chunks);
+            queue.setLastSeq(seq);
+        }
+        pending.put(id, queue);
+        drain(false);
+    }
+
+    /**
+     * The seq the next record must follow. A queued end-of-stream record means the id starts a new
+     * stream after it, so -1; otherwise the newest queued seq, else the memory's.
+     */
+    private long lastAccepted(String id, PendingChunks queue) {
+        if (queue != null) {
+            List<PendingChunk> chunks = queue.getChunks();
+            return chunks.get(chunks.size() - 1).getEndOfStream() ? -1 : queue.getLastSeq();
+        }
+        MemoryState state = memory.get(id);
+        if (state == null) {
+            return -1;
+        }
+        codec.foreign(id, state); // fails the task now under fingerprint.mismatch=fail
+        return state.getLastSeq();
+    }
+
+    /** Full batches only from process(); everything (within a time budget) from the punctuator. */
+    private void drain(boolean everything) {
+        long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
+        while (everything ? pendingStreams > 0 && System.nanoTime() < deadline
+                          : pendingStreams >= config.batchMaxSize()) {
+            pendingStreams -= step.run(config.batchMaxSize());
+        }
+    }
+
+    /** Deletes memories idle for memory.ttl (a tombstone in the changelog); streams with queued chunks stay. */
+    private void evictIdle(long now) {
+        long cutoff = now - config.memoryTtl().toMillis();
+        List<String> idle = new ArrayList<>();
+        try (KeyValueIterator<String, MemoryState> it = memory.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, MemoryState> kv = it.next();
+                if (kv.value.getUpdatedAt().toEpochMilli() <= cutoff && pending.get(kv.key) == null) {
+                    idle.add(kv.key);
+                }
+            }
+        }
+        for (String id : idle) {
+            memory.delete(id);
+            metrics.evictions.increment();
+        }
+    }
+}

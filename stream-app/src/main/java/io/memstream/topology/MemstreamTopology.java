@@ -1,0 +1,67 @@
+package io.memstream.topology;
+
+import io.memstream.model.ModelRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The memstream topology: input topic → {@link MemoryProcessor} (stores {@value #MEMORY_STORE} and
+ * {@value #PENDING_STORE}) → output topic; rejected records go to the dead-letter topic through
+ * Streams' exception handlers.
+ */
+public final class MemstreamTopology {
+
+    /** Stream id → {@code MemoryState}; persistent RocksDB, changelogged. */
+    public static final String MEMORY_STORE = "memory";
+    /** Stream id → {@code PendingChunks}; accepted chunks waiting for their batch, changelogged. */
+    public static final String PENDING_STORE = "pending";
+    static final String SOURCE = "chunks";
+    static final String PROCESSOR = "memory-processor";
+    static final String SINK = "continuations";
+
+    private MemstreamTopology() { }
+
+    public static Topology build(TopologyConfig config, ModelRuntime runtime, MemstreamSerdes serdes,
+                                 MeterRegistry meters) {
+        TopologyMetrics metrics = new TopologyMetrics(meters);
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, serdes.key().deserializer(),
+                new InputDeserializer(serdes.chunk().deserializer(), config.recordMaxBytes(), metrics),
+                config.inputTopic());
+        topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), SOURCE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MEMORY_STORE),
+                Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()), PROCESSOR);
+        // In memory: the queue is small and short-lived; its changelog restores it after a crash.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
+                Serdes.String(), serdes.pendingChunks()).withLoggingEnabled(Map.of()), PROCESSOR);
+        topology.addSink(SINK, config.outputTopic(), serdes.key().serializer(),
+                serdes.continuation().serializer(), PROCESSOR);
+        return topology;
+    }
+
+    /**
+     * Streams settings: exactly-once v2, dead letters to {@code dlq.topic} with the reason, source
+     * topic, partition and offset in headers; then the user's properties, which win. memstream's
+     * own keys ({@link TopologyConfig}) are left out.
+     */
+    public static Properties streamsProperties(TopologyConfig config, Properties user) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "memstream");
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class.getName());
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, MemstreamProcessingExceptionHandler.class.getName());
+        for (String key : user.stringPropertyNames()) {
+            if (!TopologyConfig.KEYS.contains(key)) {
+                p.put(key, user.getProperty(key));
+            }
+        }
+        return p;
+    }
+}
