@@ -50,6 +50,15 @@ def cmd_eval(a) -> int:
     return evaluate.main(a)
 
 
+def cmd_validate(a) -> int:
+    from .manifest import validate
+    errs = validate(a.model_dir)
+    for e in errs:
+        print("error:", e)
+    print("ok" if not errs else f"{len(errs)} problem(s)")
+    return 1 if errs else 0
+
+
 def cmd_info(a) -> int:
     print("architectures:", ", ".join(arch_mod.available()))
     return 0
@@ -77,6 +86,10 @@ def main(argv=None) -> int:
     v = sub.add_parser("eval", help="bits per byte, recall vs distance, state size")
     eval_args(v)
     v.set_defaults(fn=cmd_eval)
+
+    c = sub.add_parser("validate", help="check a model directory against the contract")
+    c.add_argument("model_dir")
+    c.set_defaults(fn=cmd_validate)
 
     i = sub.add_parser("info", help="list architectures")
     i.set_defaults(fn=cmd_info)

@@ -39,11 +39,12 @@ class TrainConfig:
     grad_clip: float = 1.0
     max_steps: int = 1000
     max_minutes: float = 0.0        # 0 = no time limit
+    time_schedule: bool = False     # schedule by max(step/max_steps, elapsed/max_minutes)
     w_lm: float = 1.0
     w_kv: float = 1.0               # extra CE on the synthetic task's answer tokens
     w_recall: float = 0.2
     w_mem: float = 0.5
-    w_vic: float = 0.04
+    w_vic: float = 1.0
     no_lm: bool = False
     no_kv: bool = False
     no_recall: bool = False
@@ -78,19 +79,25 @@ def lm_loss_sum(logits, tokens, lengths):
     return (ce.view_as(tokens) * valid).sum(), valid.sum(), ce.view_as(tokens)
 
 
-def vicreg(state_tensor, eps=1e-4):
-    """VICReg (Bardes et al., 2022) variance + covariance over memory slots: slots of one stream
-    must differ (std across slots >= 1 per feature) and features must decorrelate (off-diagonal
-    covariance over all slots of the batch -> 0). Keeps memories apart and prevents collapse."""
-    if state_tensor.dim() != 3 or state_tensor.shape[1] < 2:
+def vicreg(state_tensor, eps=1e-4, cov_weight=0.04):
+    """VICReg (Bardes et al., ICLR 2022) over memory slots. Variance: the std of every feature
+    must stay >= 1 both across the streams of the batch (the memory must depend on what was
+    read) and across the slots of one stream (slots must differ); a constant memory trivially
+    satisfies the compositional loss, this is what stops that collapse. Covariance: off-diagonal
+    feature covariance over all slots of the batch -> 0 (features carry different information).
+    The 25:1 variance:covariance ratio of the paper becomes cov_weight 0.04."""
+    if state_tensor.dim() != 3:
         return state_tensor.new_zeros(())
-    std = torch.sqrt(state_tensor.var(dim=1) + eps)
-    var_term = F.relu(1.0 - std).mean()
+    var_term = state_tensor.new_zeros(())
+    for dim in (0, 1):
+        if state_tensor.shape[dim] > 1:
+            std = torch.sqrt(state_tensor.var(dim=dim) + eps)
+            var_term = var_term + F.relu(1.0 - std).mean()
     z = state_tensor.reshape(-1, state_tensor.shape[-1])
     z = z - z.mean(dim=0)
     cov = (z.T @ z) / max(1, z.shape[0] - 1)
     off = cov - torch.diag(torch.diag(cov))
-    return var_term + (off ** 2).sum() / z.shape[1]
+    return var_term + cov_weight * (off ** 2).sum() / z.shape[1]
 
 
 def sequence_losses(model: MemoryArch, cfg: TrainConfig, tokens, mask, chunk: int):
@@ -161,16 +168,27 @@ def total_loss(cfg: TrainConfig, parts):
     return t
 
 
-def lr_at(cfg: TrainConfig, step: int) -> float:
+def progress(cfg: TrainConfig, step: int, elapsed: float) -> float:
+    """Share of the run done. Step-based by default (bit-reproducible); with time_schedule the
+    time box counts too, so that on a shared, contended CPU the learning-rate decay and the
+    distance curriculum still complete within --max-minutes (at the cost of exact replay)."""
+    p = step / max(1, cfg.max_steps)
+    if cfg.time_schedule and cfg.max_minutes:
+        p = max(p, elapsed / (cfg.max_minutes * 60))
+    return min(1.0, p)
+
+
+def lr_at(cfg: TrainConfig, step: int, p: float) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    p = min(1.0, (step - cfg.warmup) / max(1, cfg.max_steps - cfg.warmup))
-    return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * p)))
+    p0 = cfg.warmup / max(1, cfg.max_steps)
+    q = min(1.0, max(0.0, (p - p0) / max(1e-9, 1 - p0)))
+    return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * q)))
 
 
-def distance_at(cfg: TrainConfig, step: int) -> int:
-    p = min(1.0, step / max(1, cfg.curriculum_frac * cfg.max_steps))
-    return 1 + int(round((cfg.kv_max_distance - 1) * p))
+def distance_at(cfg: TrainConfig, p: float) -> int:
+    q = min(1.0, p / max(1e-9, cfg.curriculum_frac))
+    return 1 + int(round((cfg.kv_max_distance - 1) * q))
 
 
 def validate(cfg: TrainConfig, model: MemoryArch) -> None:
@@ -195,12 +213,13 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     os.makedirs(out, exist_ok=True)
     ck_path = os.path.join(out, "ckpt.pt")
-    start = 0
+    start, elapsed0 = 0, 0.0
     if resume and os.path.exists(ck_path):
         ck = torch.load(ck_path, map_location=dev, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         start = ck["step"]
+        elapsed0 = float(ck.get("extra", {}).get("elapsed", 0.0))
         log(f"resumed from {ck_path} at step {start}")
     corpus = data.split(data.load_corpus(cfg.data), cfg.holdout_frac)
     C = model.cfg.chunk_length
@@ -211,15 +230,18 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     t0, toks_done, step = time.time(), 0, start
     train_cfg = asdict(cfg)
     while step < cfg.max_steps:
-        if cfg.max_minutes and time.time() - t0 > cfg.max_minutes * 60:
+        elapsed = elapsed0 + time.time() - t0
+        if cfg.max_minutes and elapsed > cfg.max_minutes * 60:
             log(f"time limit of {cfg.max_minutes} min reached at step {step}")
             break
-        dmax = distance_at(cfg, step)
+        p = progress(cfg, step, elapsed)
+        dmax = distance_at(cfg, p)
+        lr = lr_at(cfg, step, p)
         tk, mk = data.batch(cfg.seed, step, corpus.train, cfg.batch_size, C, cfg.n_chunks, extra,
                             0.0 if cfg.no_kv and cfg.kv_fraction == 0 else cfg.kv_fraction, kv, dmax)
         tk, mk = torch.from_numpy(tk).to(dev), torch.from_numpy(mk).to(dev)
         for g in opt.param_groups:
-            g["lr"] = lr_at(cfg, step)
+            g["lr"] = lr
         model.train()
         parts = sequence_losses(model, cfg, tk, mk, C)
         loss = total_loss(cfg, parts)
@@ -234,15 +256,15 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
             tps = toks_done / max(el, 1e-9)
             left = (cfg.max_steps - step) * el / max(1, step - start)
             if cfg.max_minutes:
-                left = min(left, cfg.max_minutes * 60 - el)
-            log(f"step {step}/{cfg.max_steps} loss {float(loss):.4f} lm {float(parts['lm']):.4f} "
+                left = min(left, cfg.max_minutes * 60 - elapsed0 - el)
+            log(f"step {step}/{cfg.max_steps} loss {float(loss.detach()):.4f} lm {float(parts['lm']):.4f} "
                 f"bpb {float(parts['lm']) / math.log(2):.3f} kv {float(parts['kv']):.3f} "
                 f"kv_acc {parts['kv_acc']:.3f} recall {float(parts['recall']):.3f} "
                 f"mem {float(parts['mem']):.4f} vic {float(parts['vic']):.4f} dmax {dmax} "
-                f"lr {lr_at(cfg, step - 1):.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
+                f"lr {lr:.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
         if step % cfg.ckpt_every == 0:
-            checkpoint.save(ck_path, model, train_cfg, step, opt)
-    checkpoint.save(ck_path, model, train_cfg, step, opt)
+            checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0})
+    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0})
     log(f"saved {ck_path} at step {step} after {(time.time() - t0) / 60:.1f} min")
     return ck_path
 

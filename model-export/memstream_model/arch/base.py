@@ -118,3 +118,17 @@ def state_bytes(model: MemoryArch) -> int:
 
 def names_in(state_specs: Sequence[StateSpec]) -> List[str]:
     return [s.name for s in state_specs]
+
+
+def read_stream(model: MemoryArch, tokens: Tensor, chunk: int, state: State = None):
+    """Read a long [B,T] stream in chunks of `chunk` carrying the state, as the Java processor
+    does; returns the per-position logits [B,T,V] and the final state."""
+    B, T = tokens.shape
+    state = model.init_state(B) if state is None else state
+    out = []
+    for a in range(0, T, chunk):
+        tk = tokens[:, a:a + chunk]
+        logits, state = model.step(state, tk, torch.full((B,), tk.shape[1], dtype=torch.int64,
+                                                         device=tokens.device))
+        out.append(logits)
+    return torch.cat(out, dim=1), state

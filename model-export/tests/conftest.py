@@ -1,0 +1,33 @@
+import os
+import sys
+
+import pytest
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from memstream_model.arch import build  # noqa: E402
+
+TINY = dict(d_model=32, n_layers=2, n_heads=4, memory_slots=4, chunk_length=16, max_new_tokens=16,
+            mlp_ratio=2)
+
+try:
+    import onnxruntime  # noqa: F401
+    HAVE_ORT = True
+except ImportError:  # Debian's fallback packages have no onnxruntime
+    HAVE_ORT = False
+
+needs_ort = pytest.mark.skipif(not HAVE_ORT, reason="onnxruntime is not installed (Debian fallback "
+                                                    "environment): export round trip cannot be checked")
+
+ARCHS = ["rmt"]
+
+
+def tiny(arch="rmt", seed=0, **over):
+    torch.manual_seed(seed)
+    return build(arch, {**TINY, **over}).eval()
+
+
+@pytest.fixture(params=ARCHS)
+def model(request):
+    return tiny(request.param)

@@ -1,0 +1,87 @@
+"""Export round trip with onnxruntime, manifest validation, golden files, the committed tiny model."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import needs_ort, tiny
+from memstream_model import export, manifest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    if not __import__("conftest").HAVE_ORT:
+        pytest.skip("onnxruntime is not installed (Debian fallback environment)")
+    out = str(tmp_path_factory.mktemp("model"))
+    m = tiny()
+    man = export.export(m, out, {"seed": 0}, {"note": "test"})
+    return m, out, man
+
+
+@needs_ort
+def test_round_trip_with_onnxruntime(exported):
+    import onnxruntime as ort
+    m, out, man = exported
+    assert all(d < export.ATOL for d in man["evaluation"]["export_parity_max_abs_diff"].values())
+    # shapes the export never saw: batch 5, length 3, padded rows
+    s = ort.InferenceSession(os.path.join(out, "step.onnx"), providers=["CPUExecutionProvider"])
+    toks = torch.randint(0, 256, (5, 3))
+    ln = torch.tensor([3, 1, 2, 3, 3])
+    with torch.no_grad():
+        st = m.init_state(5)
+        ref_l, ref_s = m.step(st, toks, ln)
+    got = s.run(None, {"memory": st[0].numpy(), "tokens": toks.numpy(), "lengths": ln.numpy()})
+    for r, n in enumerate(ln.tolist()):
+        assert np.abs(got[0][r, :n] - ref_l[r, :n].numpy()).max() < 1e-4
+    assert np.abs(got[1] - ref_s[0].numpy()).max() < 1e-4
+
+
+@needs_ort
+def test_manifest_validates(exported):
+    _, out, man = exported
+    assert manifest.validate(out) == []
+    assert man["architecture"] == "rmt" and man["state"][0]["shape"] == [4, 32]
+    init = np.fromfile(os.path.join(out, man["state"][0]["initial"]), dtype="<f4").reshape(4, 32)
+    assert np.allclose(init, tiny().memory_init.detach().numpy())
+    with open(os.path.join(out, "golden", "cases.json")) as f:
+        cases = json.load(f)["cases"]
+    names = {c["name"] for c in cases}
+    assert {"step_b1_l1", "step_b3_l16", "step_b8_l16", "step_b3_padded", "sequence_b2_c4", "generate_b2_n8"} <= names
+    for c in cases:
+        if c["kind"] == "call":
+            for t in list(c["inputs"].values()) + list(c["outputs"].values()):
+                p = os.path.join(out, "golden", t["file"])
+                assert os.path.getsize(p) == 4 * int(np.prod(t["shape"])) * (2 if t["dtype"] == "int64" else 1)
+
+
+@needs_ort
+def test_manifest_detects_tampering(exported, tmp_path):
+    import shutil
+    _, out, _ = exported
+    copy = str(tmp_path / "m")
+    shutil.copytree(out, copy)
+    with open(os.path.join(copy, "initial_state", "memory.bin"), "r+b") as f:
+        f.write(b"\0\0\0\0")
+    assert any("fingerprint" in e for e in manifest.validate(copy))
+    with open(os.path.join(copy, "manifest.json")) as f:
+        m = json.load(f)
+    del m["graphs"]["decode"]
+    m["opset"] = 18
+    with open(os.path.join(copy, "manifest.json"), "w") as f:
+        json.dump(m, f)
+    errs = manifest.validate(copy)
+    assert any("decode" in e for e in errs) and any("opset" in e for e in errs)
+
+
+@pytest.mark.parametrize("name", ["tiny", "default"])
+def test_committed_models_validate(name):
+    d = os.path.join(REPO, "models", name)
+    if not os.path.exists(os.path.join(d, "manifest.json")):
+        pytest.skip(f"models/{name} is not exported in this checkout")
+    assert manifest.validate(d) == []
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
+    assert total < (2 if name == "tiny" else 10) * 1024 * 1024
