@@ -2,8 +2,6 @@ package io.memstream.config;
 
 import io.memstream.model.DeviceChoice;
 import io.memstream.topology.TopologyConfig;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +24,7 @@ public final class MemstreamConfig {
     public static final String DEVICE = "device";
     public static final String HTTP_HOST = "http.host";
     public static final String HTTP_PORT = "http.port";
+    public static final String MODEL_THREADS = "model.threads";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -35,22 +34,24 @@ public final class MemstreamConfig {
     public static final String HOME_PROPERTY = "memstream.home";
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
-    private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT);
+    private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS);
 
     private final Properties all;
     private final Path modelDir;
     private final DeviceChoice device;
     private final String httpHost;
     private final int httpPort;
+    private final int modelThreads;
     private final TopologyConfig topology;
 
     private MemstreamConfig(Properties all, Path modelDir, DeviceChoice device, String httpHost, int httpPort,
-                            TopologyConfig topology) {
+                            int modelThreads, TopologyConfig topology) {
         this.all = all;
         this.modelDir = modelDir;
         this.device = device;
         this.httpHost = httpHost;
         this.httpPort = httpPort;
+        this.modelThreads = modelThreads;
         this.topology = topology;
     }
 
@@ -61,6 +62,7 @@ public final class MemstreamConfig {
         defaults.setProperty(DEVICE, "cpu");
         defaults.setProperty(HTTP_HOST, "127.0.0.1");
         defaults.setProperty(HTTP_PORT, "9464");
+        defaults.setProperty(MODEL_THREADS, Integer.toString(Runtime.getRuntime().availableProcessors()));
         defaults.setProperty(BOOTSTRAP_SERVERS, "localhost:9092");
         defaults.setProperty(APPLICATION_ID, "memstream");
         defaults.setProperty(SCHEMA_REGISTRY_URL, "http://localhost:8081");
@@ -76,18 +78,35 @@ public final class MemstreamConfig {
      * @param overrides {@code -D key=value} settings from the command line
      */
     public static MemstreamConfig load(Optional<Path> file, Map<String, String> env, Map<String, String> overrides) {
+        return validate(merge(file, env, overrides), true);
+    }
+
+    /**
+     * As {@link #load}, for commands that only produce or consume (no model is loaded, so
+     * {@code model.dir} is not checked).
+     */
+    public static MemstreamConfig loadForClients(Optional<Path> file, Map<String, String> env,
+                                                 Map<String, String> overrides) {
+        return validate(merge(file, env, overrides), false);
+    }
+
+    private static Properties merge(Optional<Path> file, Map<String, String> env, Map<String, String> overrides) {
         Properties merged = defaults();
         file.map(ConfigSources::readFile).ifPresent(merged::putAll);
         merged.putAll(ConfigSources.fromEnvironment(env));
         merged.putAll(overrides);
-        return validate(merged);
+        return merged;
     }
 
     /** Validates a complete set of properties (defaults already applied). */
     public static MemstreamConfig validate(Properties props) {
+        return validate(props, true);
+    }
+
+    private static MemstreamConfig validate(Properties props, boolean requireModel) {
         List<String> problems = new ArrayList<>();
         Path modelDir = resolveModelDir(props.getProperty(MODEL_DIR, DEFAULT_MODEL_DIR));
-        if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
+        if (requireModel && !hasModel(modelDir)) {
             problems.add(MODEL_DIR + "=" + props.getProperty(MODEL_DIR) + ": no model there (" + modelDir
                     + "/manifest.json is missing); export one with model-export or point " + MODEL_DIR
                     + " at a model directory");
@@ -109,6 +128,16 @@ public final class MemstreamConfig {
         } catch (NumberFormatException e) {
             problems.add(HTTP_PORT + " must be a port number (0 turns the HTTP server off), got '" + rawPort + "'");
         }
+        int modelThreads = -1;
+        String rawThreads = props.getProperty(MODEL_THREADS, "1").trim();
+        try {
+            modelThreads = Integer.parseInt(rawThreads);
+            if (modelThreads < 1 || modelThreads > 1024) {
+                problems.add(MODEL_THREADS + " must be between 1 and 1024, got " + modelThreads);
+            }
+        } catch (NumberFormatException e) {
+            problems.add(MODEL_THREADS + " must be a number of threads, got '" + rawThreads + "'");
+        }
         TopologyConfig topology = null;
         try {
             topology = TopologyConfig.fromProperties(props);
@@ -123,14 +152,14 @@ public final class MemstreamConfig {
         if (!problems.isEmpty()) {
             throw new MemstreamConfigException(problems);
         }
-        return new MemstreamConfig(props, modelDir, device, httpHost, httpPort, topology);
+        return new MemstreamConfig(props, modelDir, device, httpHost, httpPort, modelThreads, topology);
     }
 
     /**
      * A relative model dir is looked up in the working directory, then under the repository root the
      * launcher names, so {@code ./memstream} finds the committed models wherever it is started from.
      */
-    static Path resolveModelDir(String value) {
+    public static Path resolveModelDir(String value) {
         Path path = Path.of(value.trim());
         if (path.isAbsolute() || Files.isDirectory(path)) {
             return path.toAbsolutePath().normalize();
@@ -142,29 +171,19 @@ public final class MemstreamConfig {
         return path.toAbsolutePath().normalize();
     }
 
+    /** Whether {@code dir} holds a model (its manifest). */
+    public static boolean hasModel(Path dir) {
+        return Files.isRegularFile(dir.resolve("manifest.json"));
+    }
+
     /** Everything but memstream's own and the processor's keys: what Kafka clients and Streams get. */
     private static Properties kafkaOnly(Properties props) {
         Set<String> ours = new TreeSet<>(APP_KEYS);
-        ours.addAll(topologyKeys());
+        ours.addAll(TopologyConfig.KEYS);
         Properties kafka = new Properties();
         props.stringPropertyNames().stream().filter(key -> !ours.contains(key))
                 .forEach(key -> kafka.setProperty(key, props.getProperty(key)));
         return kafka;
-    }
-
-    /** The processor's keys, as {@link TopologyConfig} declares them (its String constants). */
-    private static Set<String> topologyKeys() {
-        Set<String> keys = new TreeSet<>();
-        for (Field field : TopologyConfig.class.getFields()) {
-            if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
-                try {
-                    keys.add((String) field.get(null));
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        return keys;
     }
 
     public Path modelDir() {
@@ -182,6 +201,11 @@ public final class MemstreamConfig {
     /** 0 means no HTTP server. */
     public int httpPort() {
         return httpPort;
+    }
+
+    /** Threads ONNX Runtime may use inside one model call. */
+    public int modelThreads() {
+        return modelThreads;
     }
 
     public TopologyConfig topology() {

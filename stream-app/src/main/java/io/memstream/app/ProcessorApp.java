@@ -1,0 +1,128 @@
+package io.memstream.app;
+
+import io.memstream.config.MemstreamConfig;
+import io.memstream.model.ModelRuntime;
+import io.memstream.topology.MemstreamSerdes;
+import io.memstream.topology.MemstreamTopology;
+import io.memstream.web.AppMeters;
+import io.memstream.web.HttpEndpoints;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running memstream processor: the model, the Kafka Streams client running the topology, and the
+ * HTTP endpoints, started together and closed together (in reverse order).
+ */
+public final class ProcessorApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProcessorApp.class);
+
+    private final ModelRuntime runtime;
+    private final AppMeters meters;
+    private final KafkaStreams streams;
+    private final HttpEndpoints http;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ProcessorApp(ModelRuntime runtime, AppMeters meters, KafkaStreams streams, HttpEndpoints http) {
+        this.runtime = runtime;
+        this.meters = meters;
+        this.streams = streams;
+        this.http = http;
+    }
+
+    /** Loads the model, builds the topology and starts Streams (and HTTP unless {@code http.port=0}). */
+    public static ProcessorApp start(MemstreamConfig config) throws IOException {
+        log.info("starting memstream with:\n{}", config.describe());
+        ModelRuntime runtime = ModelRuntime.load(config.modelDir(), config.device(), config.modelThreads());
+        AppMeters meters = new AppMeters();
+        KafkaStreams streams = null;
+        HttpEndpoints http = null;
+        try {
+            Topology topology = MemstreamTopology.build(config.topology(), runtime,
+                    new MemstreamSerdes(config.registryConfigs()), meters.registry());
+            Properties props = MemstreamTopology.streamsProperties(config.topology(), config.streamsProperties());
+            streams = new KafkaStreams(topology, props);
+            meters.bind(streams);
+            if (config.httpPort() > 0) {
+                http = HttpEndpoints.start(config.httpHost(), config.httpPort(), meters.registry(), streams::state);
+                log.info("metrics at http://{}:{}/metrics, health at /health", config.httpHost(), http.port());
+            }
+            ProcessorApp app = new ProcessorApp(runtime, meters, streams, http);
+            // A failed stream thread stops this client; its tasks move to the app's other instances.
+            streams.setUncaughtExceptionHandler(e -> {
+                log.error("stream thread failed; shutting this memstream instance down", e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
+            streams.setStateListener((now, before) -> {
+                log.info("Kafka Streams {} -> {}", before, now);
+                if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                    app.stopped.countDown();
+                }
+            });
+            streams.start();
+            return app;
+        } catch (IOException | RuntimeException e) {
+            if (http != null) {
+                http.close();
+            }
+            if (streams != null) {
+                streams.close(Duration.ofSeconds(10));
+            }
+            meters.close();
+            runtime.close();
+            throw e;
+        }
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** Waits until every stream thread runs its tasks, or fails when Streams stops first. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State state = streams.state();
+            if (state == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (!state.isRunningOrRebalancing() && state != KafkaStreams.State.CREATED) {
+                throw new IllegalStateException("Kafka Streams stopped while starting: " + state);
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    /** Blocks until Streams stops by itself (a fatal error) or {@code timeout} passes. */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public int httpPort() {
+        return http == null ? 0 : http.port();
+    }
+
+    /** Commits, closes Streams (leaving the group at once), then the HTTP server, meters and model. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+        if (http != null) {
+            http.close();
+        }
+        meters.close();
+        runtime.close();
+    }
+}

@@ -1,0 +1,47 @@
+package io.memstream.demo;
+
+import io.memstream.schema.Continuation;
+import io.memstream.schema.FinishReason;
+import java.util.Locale;
+
+/** One readable line per continuation: stream, seq, the model's surprise, and what it generated. */
+public final class ContinuationFormatter {
+    private static final int MAX_SHOWN = 120;
+
+    private ContinuationFormatter() {
+    }
+
+    public static String format(Continuation c) {
+        String bits = c.getBitsPerByte() == null ? "   n/a" : String.format(Locale.ROOT, "%6.3f", c.getBitsPerByte());
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-10s seq %3d  %s bits/byte  %5.1f ms",
+                c.getStreamId(), c.getSeq(), bits, c.getStats().getInferenceMillis()));
+        if (c.getFinishReason() != FinishReason.NONE) {
+            line.append("  -> \"").append(printable(c.getText())).append("\" [")
+                    .append(c.getFinishReason().name().toLowerCase(Locale.ROOT)).append(']');
+        }
+        return line.toString();
+    }
+
+    /** Control characters would break the one-line layout: show them escaped; cut long texts. */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().limit(MAX_SHOWN).forEach(cp -> {
+            switch (cp) {
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                case '"' -> out.append("\\\"");
+                default -> {
+                    if (Character.isISOControl(cp) || cp == 0xFFFD) {
+                        out.append('\u00b7');
+                    } else {
+                        out.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        if (text.codePointCount(0, text.length()) > MAX_SHOWN) {
+            out.append("...");
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,145 @@
+package io.memstream.embedded;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+
+/**
+ * A real one-node Kafka broker (KRaft, combined broker and controller) running inside this JVM on
+ * loopback ports, with its data in a directory of the caller's. For {@code memstream demo}: the whole
+ * pipeline with nothing to install. Not a production broker (one node, replication factor 1).
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+    /** Without these a one-node cluster cannot create its internal topics and Streams never runs. */
+    private static final Map<String, String> ONE_NODE = Map.of(
+            "offsets.topic.replication.factor", "1",
+            "offsets.topic.num.partitions", "1",
+            "transaction.state.log.replication.factor", "1",
+            "transaction.state.log.min.isr", "1",
+            "transaction.state.log.num.partitions", "1",
+            "min.insync.replicas", "1",
+            "share.coordinator.state.topic.replication.factor", "1",
+            "share.coordinator.state.topic.min.isr", "1",
+            "group.initial.rebalance.delay.ms", "0");
+
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+
+    private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers) {
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** Formats {@code dataDir}, starts the broker and returns once it answers metadata requests. */
+    public static EmbeddedKafkaBroker start(Path dataDir, Duration readyTimeout) throws IOException {
+        int port = freePort();
+        int controllerPort = freePort();
+        Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("num.partitions", "1");
+        props.putAll(ONE_NODE);
+        Path serverProperties = dataDir.resolve("server.properties");
+        try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
+            props.store(out, "memstream embedded broker");
+        }
+        format(serverProperties);
+
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+        server.startup();
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, "127.0.0.1:" + port);
+        try {
+            broker.awaitReady(readyTimeout);
+        } catch (IOException | RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        return broker;
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** Same as {@code kafka-storage.sh format --standalone}: a fresh cluster id and this node as the only voter. */
+    private static void format(Path serverProperties) throws IOException {
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int status;
+        try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+            status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
+                "-t", Uuid.randomUuid().toString(), "-c", serverProperties.toString()}, print);
+        }
+        if (status != 0) {
+            throw new IOException("formatting the embedded broker's storage failed: "
+                    + output.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** An open port is not a ready broker: wait until the cluster metadata answers with a node. */
+    private void awaitReady(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Object> adminConfig = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000);
+        try (Admin admin = Admin.create(adminConfig)) {
+            while (true) {
+                try {
+                    if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IOException("embedded broker at " + bootstrapServers + " not ready after "
+                                + timeout.toSeconds() + " s", e);
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("embedded broker at " + bootstrapServers + " has no node after "
+                            + timeout.toSeconds() + " s");
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the embedded broker", e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+}
