@@ -57,6 +57,7 @@ class TrainConfig:
     log_every: int = 10
     ckpt_every: int = 200
     device: str = "auto"
+    threads: int = 2                # torch intra-op threads (1 is faster on a contended 2-core box)
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
@@ -203,6 +204,7 @@ def validate(cfg: TrainConfig, model: MemoryArch) -> None:
 
 def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     """Train; returns the checkpoint path."""
+    torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     dev = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
