@@ -159,6 +159,15 @@ public final class ModelRuntime implements AutoCloseable {
         return s;
     }
 
+    /** Native tensors currently held by the graphs' managers and their sub-managers (sessions, calls). */
+    int liveNativeArrays() {
+        int n = 0;
+        for (ZooModel<NDList, NDList> g : graphs.values()) {
+            n += g.getNDManager().getManagedArrays().size();
+        }
+        return n;
+    }
+
     ZooModel<NDList, NDList> graph(String name) {
         return graphs.get(name);
     }
