@@ -5,15 +5,22 @@ import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * Streams' log-and-continue handler (which writes the dead-letter record with the reason, source
- * topic, partition and offset in headers, KIP-1033/1034), except that a fingerprint mismatch under
- * {@code fingerprint.mismatch=fail} stops the task.
+ * Streams' log-and-continue handler for bad records: it writes the dead-letter record with the
+ * original bytes and the reason, source topic, partition and offset in headers (KIP-1033/1034).
+ * Two cases stop the task instead:
+ * <ul>
+ *   <li>a fingerprint mismatch under {@code fingerprint.mismatch=fail};</li>
+ *   <li>a failure inside a punctuation (a batched model call). That is not a bad record: the
+ *       chunks are still queued in the changelogged {@code pending} store, so the task retries them
+ *       when it restarts, whereas continuing would retry and fail at every punctuation.</li>
+ * </ul>
  */
 public class MemstreamProcessingExceptionHandler extends LogAndContinueProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (exception instanceof FingerprintMismatchException
+        if (record == null
+                || exception instanceof FingerprintMismatchException
                 || exception.getCause() instanceof FingerprintMismatchException) {
             return Response.fail();
         }

@@ -250,6 +250,18 @@ class MemoryProcessorTest {
             assertTrue(causes(e).contains("written by model sha256:another-model"), causes(e));
             assertTrue(h.output.isEmpty());
         }
+        // the same when the mismatch is met by a batch (a punctuation) rather than at intake
+        try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.FINGERPRINT_MISMATCH, "fail"))) {
+            h.send(text("old", 0, TEXTS[0]));
+            h.tick();
+            h.send(text("old", 1, TEXTS[1]));
+            MemoryState m = h.memory().get("old");
+            m.setModelFingerprint("sha256:another-model");
+            h.memory().put("old", m);
+            StreamsException e = assertThrows(StreamsException.class, h::tick);
+            assertTrue(causes(e).contains("written by model sha256:another-model"), causes(e));
+            assertEquals(1, h.readAll().size());
+        }
     }
 
     /**
@@ -320,7 +332,10 @@ class MemoryProcessorTest {
             }
         }
         assertTrue(batched, "the 32 run really batched");
+        assertTrue(batchMax > 1 && batchMax <= 32, "batch size metric " + batchMax);
     }
+
+    private double batchMax;
 
     private Map<String, List<Continuation>> runStreams(Map<String, String> settings) {
         try (TopologyHarness h = new TopologyHarness(settings)) {
@@ -338,6 +353,10 @@ class MemoryProcessorTest {
             }
             assertEquals(40, by.size());
             by.values().forEach(l -> assertEquals(3, l.size()));
+            batchMax = h.meters.find("memstream.batch.size").summary().max();
+            var step = h.meters.find("memstream.model.latency").tag("call", "step").timer();
+            var gen = h.meters.find("memstream.model.latency").tag("call", "generate").timer();
+            assertTrue(step.count() > 0 && gen.count() > 0 && step.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) > 0);
             return by;
         }
     }
