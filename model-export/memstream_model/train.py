@@ -87,8 +87,10 @@ def vicreg(state_tensor, eps=1e-4, cov_weight=0.04):
     satisfies the compositional loss, this is what stops that collapse. Covariance: off-diagonal
     feature covariance over all slots of the batch -> 0 (features carry different information).
     The 25:1 variance:covariance ratio of the paper becomes cov_weight 0.04."""
-    if state_tensor.dim() != 3:
+    if state_tensor.dim() < 3:
         return state_tensor.new_zeros(())
+    if state_tensor.dim() > 3:  # e.g. per-layer memories [B, layers, slots, d]: all slots of a stream
+        state_tensor = state_tensor.reshape(state_tensor.shape[0], -1, state_tensor.shape[-1])
     var_term = state_tensor.new_zeros(())
     for dim in (0, 1):
         if state_tensor.shape[dim] > 1:

@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import needs_ort, tiny
+from conftest import ARCHS, needs_ort, tiny
 from memstream_model import export, manifest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+@pytest.fixture(scope="module", params=ARCHS)
+def exported(tmp_path_factory, request):
     if not __import__("conftest").HAVE_ORT:
         pytest.skip("onnxruntime is not installed (Debian fallback environment)")
     out = str(tmp_path_factory.mktemp("model"))
-    m = tiny()
+    m = tiny(request.param)
     man = export.export(m, out, {"seed": 0}, {"note": "test"})
     return m, out, man
 
@@ -34,7 +34,8 @@ def test_round_trip_with_onnxruntime(exported):
     with torch.no_grad():
         st = m.init_state(5)
         ref_l, ref_s = m.step(st, toks, ln)
-    got = s.run(None, {"memory": st[0].numpy(), "tokens": toks.numpy(), "lengths": ln.numpy()})
+    name = m.state_specs()[0].name
+    got = s.run(None, {name: st[0].numpy(), "tokens": toks.numpy(), "lengths": ln.numpy()})
     for r, n in enumerate(ln.tolist()):
         assert np.abs(got[0][r, :n] - ref_l[r, :n].numpy()).max() < 1e-4
     assert np.abs(got[1] - ref_s[0].numpy()).max() < 1e-4
@@ -42,11 +43,13 @@ def test_round_trip_with_onnxruntime(exported):
 
 @needs_ort
 def test_manifest_validates(exported):
-    _, out, man = exported
+    m, out, man = exported
     assert manifest.validate(out) == []
-    assert man["architecture"] == "rmt" and man["state"][0]["shape"] == [4, 32]
-    init = np.fromfile(os.path.join(out, man["state"][0]["initial"]), dtype="<f4").reshape(4, 32)
-    assert np.allclose(init, tiny().memory_init.detach().numpy())
+    spec = m.state_specs()[0]
+    assert man["architecture"] == m.arch_name and man["state"][0]["shape"] == list(spec.shape)
+    init = np.fromfile(os.path.join(out, man["state"][0]["initial"]), dtype="<f4").reshape(spec.shape)
+    with torch.no_grad():
+        assert np.allclose(init, m.init_state(1)[0][0].numpy())
     with open(os.path.join(out, "golden", "cases.json")) as f:
         cases = json.load(f)["cases"]
     names = {c["name"] for c in cases}
@@ -64,7 +67,7 @@ def test_manifest_detects_tampering(exported, tmp_path):
     _, out, _ = exported
     copy = str(tmp_path / "m")
     shutil.copytree(out, copy)
-    with open(os.path.join(copy, "initial_state", "memory.bin"), "r+b") as f:
+    with open(os.path.join(copy, json.load(open(os.path.join(copy, "manifest.json")))["state"][0]["initial"]), "r+b") as f:
         f.write(b"\0\0\0\0")
     assert any("fingerprint" in e for e in manifest.validate(copy))
     with open(os.path.join(copy, "manifest.json")) as f:
@@ -77,11 +80,11 @@ def test_manifest_detects_tampering(exported, tmp_path):
     assert any("decode" in e for e in errs) and any("opset" in e for e in errs)
 
 
-@pytest.mark.parametrize("name", ["tiny", "default"])
+@pytest.mark.parametrize("name", ["tiny", "default", "tiny-fam", "tiny-infinity"])
 def test_committed_models_validate(name):
     d = os.path.join(REPO, "models", name)
     if not os.path.exists(os.path.join(d, "manifest.json")):
         pytest.skip(f"models/{name} is not exported in this checkout")
     assert manifest.validate(d) == []
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
-    assert total < (2 if name == "tiny" else 10) * 1024 * 1024
+    assert total < (10 if name == "default" else 2) * 1024 * 1024

@@ -119,3 +119,11 @@ def test_end_to_end_cli(corpus_dir, tmp_path):
 def test_cli_reports_config_errors(capsys):
     assert main(["export", "--arch", "nope", "--out", "/tmp/never"]) == 2
     assert "unknown architecture" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arch", ["fam"])
+def test_other_architectures_train(corpus_dir, tmp_path, arch):
+    lines = []
+    train.run(cfg(corpus_dir, arch=arch, max_steps=2), str(tmp_path / arch), log=lines.append)
+    steps = [l for l in lines if l.startswith("step")]
+    assert len(steps) == 2 and all("nan" not in l.split("kv_acc")[0] for l in steps)
