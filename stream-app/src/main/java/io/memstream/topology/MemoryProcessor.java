@@ -124,11 +124,15 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         return state.getLastSeq();
     }
 
-    /** Full batches only from process(); everything (within a time budget) from the punctuator. */
+    /**
+     * Full batches only from process(); everything from the punctuator. Both stop after the time
+     * budget (one huge record can queue thousands of model chunks): what is left stays in the
+     * pending store for the next punctuation, and the transaction can commit in between.
+     */
     private void drain(boolean everything) {
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
-        while (everything ? pendingStreams > 0 && System.nanoTime() < deadline
-                          : pendingStreams >= config.batchMaxSize()) {
+        while ((everything ? pendingStreams > 0 : pendingStreams >= config.batchMaxSize())
+                && System.nanoTime() < deadline) {
             pendingStreams -= step.run(config.batchMaxSize());
         }
     }

@@ -47,7 +47,8 @@ public final class MemstreamTopology {
 
     /**
      * Streams settings: exactly-once v2, dead letters to {@code dlq.topic} with the reason, source
-     * topic, partition and offset in headers; then the user's properties, which win. memstream's
+     * topic, partition and offset in headers, RocksDB memory bounded ({@link BoundedRocksDbConfig});
+     * then the user's properties, which win. memstream's
      * own keys ({@link TopologyConfig}) are left out.
      */
     public static Properties streamsProperties(TopologyConfig config, Properties user) {
@@ -57,6 +58,7 @@ public final class MemstreamTopology {
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, MemstreamProcessingExceptionHandler.class.getName());
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class.getName());
         for (String key : user.stringPropertyNames()) {
             if (!TopologyConfig.KEYS.contains(key)) {
                 p.put(key, user.getProperty(key));
