@@ -261,10 +261,10 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
             left = (cfg.max_steps - step) * el / max(1, step - start)
             if cfg.max_minutes:
                 left = min(left, cfg.max_minutes * 60 - elapsed0 - el)
-            log(f"step {step}/{cfg.max_steps} loss {float(loss.detach()):.4f} lm {float(parts['lm']):.4f} "
-                f"bpb {float(parts['lm']) / math.log(2):.3f} kv {float(parts['kv']):.3f} "
-                f"kv_acc {parts['kv_acc']:.3f} recall {float(parts['recall']):.3f} "
-                f"mem {float(parts['mem']):.4f} vic {float(parts['vic']):.4f} dmax {dmax} "
+            v = {k: float(parts[k].detach()) for k in ("lm", "kv", "recall", "mem", "vic")}
+            log(f"step {step}/{cfg.max_steps} loss {float(loss.detach()):.4f} lm {v['lm']:.4f} "
+                f"bpb {v['lm'] / math.log(2):.3f} kv {v['kv']:.3f} kv_acc {parts['kv_acc']:.3f} "
+                f"recall {v['recall']:.3f} mem {v['mem']:.4f} vic {v['vic']:.4f} dmax {dmax} "
                 f"lr {lr:.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
         if step % cfg.ckpt_every == 0:
             checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0})

@@ -20,7 +20,7 @@ except ImportError:  # Debian's fallback packages have no onnxruntime
 needs_ort = pytest.mark.skipif(not HAVE_ORT, reason="onnxruntime is not installed (Debian fallback "
                                                     "environment): export round trip cannot be checked")
 
-ARCHS = ["rmt", "fam"]
+ARCHS = ["rmt", "fam", "infinity"]
 
 
 def tiny(arch="rmt", seed=0, **over):

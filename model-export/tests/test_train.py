@@ -121,7 +121,7 @@ def test_cli_reports_config_errors(capsys):
     assert "unknown architecture" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arch", ["fam"])
+@pytest.mark.parametrize("arch", ["fam", "infinity"])
 def test_other_architectures_train(corpus_dir, tmp_path, arch):
     lines = []
     train.run(cfg(corpus_dir, arch=arch, max_steps=2), str(tmp_path / arch), log=lines.append)
