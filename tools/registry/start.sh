@@ -15,6 +15,17 @@ runtime="$here/target/run-$port"
 
 runner() { ls "$here"/target/*-runner.jar 2>/dev/null | head -n 1; }
 
+# Whether the registry's Confluent API answers (curl when there is one, else bash's /dev/tcp).
+answers() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -o /dev/null "$base/subjects" 2>/dev/null
+  else
+    (exec 3<>"/dev/tcp/$host/$port" &&
+      printf 'GET /apis/ccompat/v7/subjects HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" >&3 &&
+      head -n 1 <&3 | grep -q ' 200 ') 2>/dev/null
+  fi
+}
+
 needs_build() {
   local jar; jar="$(runner)"
   [ -z "$jar" ] && return 0
@@ -26,7 +37,7 @@ if needs_build; then
   "$repo/mvnw" -B -ntp -q -f "$here/pom.xml" -s "$here/settings.xml" -DskipTests package >&2
 fi
 
-if curl -fsS -o /dev/null "$base/subjects" 2>/dev/null; then
+if answers; then
   echo "port $port already answers as a registry; not starting another" >&2
   echo "$base"
   exit 0
@@ -38,7 +49,7 @@ nohup java -Xmx384m -Dquarkus.http.port="$port" -Dquarkus.http.host="$host" \
 echo $! >"$runtime/pid"
 
 for _ in $(seq 1 240); do
-  if curl -fsS -o /dev/null "$base/subjects" 2>/dev/null; then
+  if answers; then
     echo "$base"
     exit 0
   fi

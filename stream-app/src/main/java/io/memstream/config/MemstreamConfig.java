@@ -103,10 +103,10 @@ public final class MemstreamConfig {
         return validate(props, true);
     }
 
-    private static MemstreamConfig validate(Properties props, boolean requireModel) {
+    private static MemstreamConfig validate(Properties props, boolean forProcessor) {
         List<String> problems = new ArrayList<>();
         Path modelDir = resolveModelDir(props.getProperty(MODEL_DIR, DEFAULT_MODEL_DIR));
-        if (requireModel && !hasModel(modelDir)) {
+        if (forProcessor && !hasModel(modelDir)) {
             problems.add(MODEL_DIR + "=" + props.getProperty(MODEL_DIR) + ": no model there (" + modelDir
                     + "/manifest.json is missing); export one with model-export or point " + MODEL_DIR
                     + " at a model directory");
@@ -144,10 +144,13 @@ public final class MemstreamConfig {
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
-        try {
-            new StreamsConfig(kafkaOnly(props));
-        } catch (ConfigException e) {
-            problems.add("Kafka Streams setting: " + e.getMessage());
+        if (forProcessor) {
+            try {
+                // The same parsing Kafka Streams will do at start, so a bad Streams value fails here.
+                new StreamsConfig(kafkaOnly(props));
+            } catch (ConfigException e) {
+                problems.add("Kafka Streams setting: " + e.getMessage());
+            }
         }
         if (!problems.isEmpty()) {
             throw new MemstreamConfigException(problems);

@@ -29,11 +29,12 @@ public final class ProcessMemoryMetrics implements MeterBinder {
         if (!Files.isReadable(status)) {
             return;
         }
+        // Strong references: gauges hold their object weakly, and nothing else keeps this binder alive.
         Gauge.builder("process.memory.rss", this, m -> m.kilobytes("VmRSS:") * 1024.0).baseUnit("bytes")
                 .description("Resident set size of the process (heap, native libraries, ONNX Runtime, RocksDB)")
-                .register(registry);
+                .strongReference(true).register(registry);
         Gauge.builder("process.memory.rss.peak", this, m -> m.kilobytes("VmHWM:") * 1024.0).baseUnit("bytes")
-                .description("Peak resident set size of the process").register(registry);
+                .description("Peak resident set size of the process").strongReference(true).register(registry);
     }
 
     /** A {@code kB} field of the status file, or NaN when it cannot be read. */

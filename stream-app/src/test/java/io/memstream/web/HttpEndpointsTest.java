@@ -10,6 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -33,13 +35,17 @@ class HttpEndpointsTest {
         try (AppMeters meters = new AppMeters();
              HttpEndpoints endpoints = HttpEndpoints.start("127.0.0.1", 0, meters.registry(), () -> null)) {
             meters.registry().counter("memstream.test.events").increment(3);
+            // Meters must survive a collection: Micrometer holds gauge objects weakly.
+            System.gc();
             HttpResponse<String> response = call(endpoints, "GET", "/metrics");
             assertEquals(200, response.statusCode());
             assertEquals(HttpEndpoints.PROMETHEUS_TEXT, response.headers().firstValue("Content-Type").orElseThrow());
             String body = response.body();
             assertTrue(body.contains("memstream_test_events_total 3.0"), body);
             assertTrue(body.contains("jvm_memory_used_bytes{"), "JVM meters");
-            assertTrue(body.contains("process_memory_rss_bytes "), "native memory of the process");
+            Matcher rss = Pattern.compile("(?m)^process_memory_rss_bytes (\\S+)$").matcher(body);
+            assertTrue(rss.find(), "native memory of the process");
+            assertTrue(Double.parseDouble(rss.group(1)) > 1e6, "resident set size " + rss.group(1));
             assertTrue(body.contains("jvm_gc_"), "GC meters");
         }
     }
