@@ -14,6 +14,7 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingChunks;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.KeyValue;
@@ -78,8 +79,9 @@ final class BatchStep {
 
         long t0 = System.nanoTime();
         StepOutput out = session.step(states, tokens);
-        double stepMillis = (System.nanoTime() - t0) / 1e6;
-        metrics.stepLatency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+        long stepNanos = System.nanoTime() - t0;
+        double stepMillis = stepNanos / 1e6;
+        metrics.stepLatency.record(stepNanos, TimeUnit.NANOSECONDS);
         metrics.batchSize.record(b);
 
         Generated generated = generate(batch, states, tokens);
@@ -157,7 +159,7 @@ final class BatchStep {
         long t0 = System.nanoTime();
         List<Generation> gens = session.generate(genStates, genTokens, specs);
         long nanos = System.nanoTime() - t0;
-        metrics.generateLatency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        metrics.generateLatency.record(nanos, TimeUnit.NANOSECONDS);
         for (int r = 0; r < rows.size(); r++) {
             out[rows.get(r)] = gens.get(r);
         }

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -39,9 +40,22 @@ class GoldenParityTest {
         return tests.stream();
     }
 
+    /** Each model is loaded once for all its cases; the shared tiny one stays open for other tests. */
+    private static final Map<Path, ModelRuntime> RUNTIMES = new java.util.HashMap<>();
+
+    @AfterAll
+    static void closeModels() {
+        RUNTIMES.forEach((dir, runtime) -> {
+            if (!dir.equals(TestModels.tiny())) {
+                runtime.close();
+            }
+        });
+        RUNTIMES.clear();
+    }
+
     private void runCase(Path dir, Path golden, JsonNode c, double atol) throws IOException {
-        ModelRuntime runtime = dir.equals(TestModels.tiny()) ? TestModels.tinyRuntime()
-                : ModelRuntime.load(dir, DeviceChoice.CPU, 1);
+        ModelRuntime runtime = RUNTIMES.computeIfAbsent(dir, d -> d.equals(TestModels.tiny())
+                ? TestModels.tinyRuntime() : ModelRuntime.load(d, DeviceChoice.CPU, 1));
         try (ModelSession session = new ModelSession(runtime)) {
             switch (c.path("kind").asText()) {
                 case "call" -> {
@@ -51,10 +65,6 @@ class GoldenParityTest {
                 case "sequence" -> runSequence(session, golden, c, atol);
                 case "generate" -> runGenerate(session, golden, c, atol);
                 default -> throw new AssertionError("unknown case kind " + c.path("kind"));
-            }
-        } finally {
-            if (!dir.equals(TestModels.tiny())) {
-                runtime.close();
             }
         }
     }
@@ -150,9 +160,7 @@ class GoldenParityTest {
 
     private static Map<String, HostTensor> tensors(Path golden, JsonNode node) throws IOException {
         Map<String, HostTensor> out = new LinkedHashMap<>();
-        var it = node.fields();
-        while (it.hasNext()) {
-            var e = it.next();
+        for (var e : node.properties()) {
             out.put(e.getKey(), tensor(golden, e.getValue()));
         }
         return out;

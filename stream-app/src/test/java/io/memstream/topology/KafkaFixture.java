@@ -74,7 +74,11 @@ final class KafkaFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        broker.close();
+    public void close() {
+        try {
+            broker.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("broker did not stop cleanly", e);
+        }
     }
 }
