@@ -147,8 +147,79 @@ class ExactlyOnceBrokerTest {
         assertDeadLetter(config);
     }
 
+    /**
+     * Chunks accepted but not yet absorbed live in the changelogged pending store: with batches
+     * that never fill and a wait longer than the run, the app commits its input offsets with
+     * nothing written; stopped and restarted on an empty state directory, it absorbs them all,
+     * once each.
+     */
+    @Test
+    void pendingChunksSurviveARestartWithAWipedStateDir() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Properties user = new Properties();
+        user.putAll(Map.of(TopologyConfig.INPUT_TOPIC, "chunks-" + run,
+                TopologyConfig.OUTPUT_TOPIC, "continuations-" + run,
+                TopologyConfig.DLQ_TOPIC, "dlq-" + run,
+                TopologyConfig.BATCH_MAX_SIZE, "1000",
+                TopologyConfig.BATCH_MAX_WAIT_MS, "60000"));
+        TopologyConfig holding = TopologyConfig.fromProperties(user);
+        MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://it-" + run));
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(holding.inputTopic(), 2, (short) 1),
+                    new NewTopic(holding.outputTopic(), 2, (short) 1),
+                    new NewTopic(holding.dlqTopic(), 1, (short) 1))).all().get();
+            List<TokenChunk> all = script(10, 3);
+            produce(holding, serdes, all);
+
+            Path stateA = Files.createTempDirectory("memstream-it-pending-a");
+            KafkaStreams appA = start(holding, serdes, user, run, stateA);
+            waitForCommittedInput(admin, "memstream-it-" + run, holding.inputTopic(), all.size());
+            Map<String, Continuation> seen = new HashMap<>();
+            List<String> twice = new ArrayList<>();
+            try (KafkaConsumer<String, Continuation> consumer = consumer(holding, serdes, run)) {
+                assertTrue(consumer.poll(Duration.ofSeconds(1)).isEmpty(), "nothing absorbed while batches wait");
+                stop(appA);
+                deleteRecursively(stateA);
+
+                user.put(TopologyConfig.BATCH_MAX_WAIT_MS, "20");
+                TopologyConfig draining = TopologyConfig.fromProperties(user);
+                Path stateB = Files.createTempDirectory("memstream-it-pending-b");
+                KafkaStreams appB = start(draining, serdes, user, run, stateB);
+                readUntil(consumer, all.size(), seen, twice);
+                stop(appB);
+                deleteRecursively(stateB);
+            }
+            assertTrue(twice.isEmpty(), "continuations seen twice: " + twice);
+            Map<String, Continuation> reference = uninterruptedRun(all, all.size());
+            assertEquals(reference.keySet(), seen.keySet());
+            for (var e : reference.entrySet()) {
+                assertEquals(e.getValue().getTokens(), seen.get(e.getKey()).getTokens(), e.getKey());
+                assertEquals(e.getValue().getBitsPerByte(), seen.get(e.getKey()).getBitsPerByte(), 1e-5, e.getKey());
+            }
+        }
+    }
+
+    /** Waits until the app's committed input offsets cover every produced record. */
+    private static void waitForCommittedInput(Admin admin, String group, String topic, long records) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            long committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet()
+                    .stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset()).sum();
+            if (committed >= records) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "input offsets committed: " + committed + " of " + records);
+            Thread.sleep(100);
+        }
+    }
+
     /** The same input through the topology with no interruption and no batching. */
     private Map<String, Continuation> uninterruptedRun(List<TokenChunk> all) {
+        return uninterruptedRun(all, STREAMS * CHUNKS);
+    }
+
+    private Map<String, Continuation> uninterruptedRun(List<TokenChunk> all, int expected) {
         Map<String, Continuation> out = new HashMap<>();
         try (TopologyHarness h = TopologyHarness.perRecord()) {
             all.forEach(h::send);
@@ -156,14 +227,18 @@ class ExactlyOnceBrokerTest {
                 out.put(c.getStreamId() + "/" + c.getSeq(), c);
             }
         }
-        assertEquals(STREAMS * CHUNKS, out.size());
+        assertEquals(expected, out.size());
         return out;
     }
 
     private static List<TokenChunk> script() {
+        return script(STREAMS, CHUNKS);
+    }
+
+    private static List<TokenChunk> script(int streams, int chunks) {
         List<TokenChunk> out = new ArrayList<>();
-        for (int seq = 0; seq < CHUNKS; seq++) {
-            for (int s = 0; s < STREAMS; s++) {
+        for (int seq = 0; seq < chunks; seq++) {
+            for (int s = 0; s < streams; s++) {
                 StringBuilder text = new StringBuilder();
                 for (int w = 0; w < 3 + (s + seq) % 5; w++) {
                     text.append(WORDS[(s * 7 + seq * 3 + w) % WORDS.length]);
