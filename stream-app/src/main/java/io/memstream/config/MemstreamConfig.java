@@ -67,6 +67,8 @@ public final class MemstreamConfig {
         defaults.setProperty(APPLICATION_ID, "memstream");
         defaults.setProperty(SCHEMA_REGISTRY_URL, "http://localhost:8081");
         defaults.setProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // Kafka 5.0's default, set now: without it every start warns (memstream has no global stores).
+        defaults.setProperty(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         return defaults;
     }
 
