@@ -31,6 +31,9 @@ public final class ModelRuntime implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ModelRuntime.class);
     private static final String ENGINE = "OnnxRuntime";
+    /** System properties DJL reads once, when it creates ORT's environment. */
+    private static final String DJL_POOL_THREADS = "ai.djl.onnxruntime.num_threads";
+    private static final String DJL_INTEROP_THREADS = "ai.djl.onnxruntime.num_interop_threads";
 
     private final ModelManifest manifest;
     private final ByteTokenizer tokenizer;
@@ -51,13 +54,11 @@ public final class ModelRuntime implements AutoCloseable {
     /**
      * Loads and checks a model directory.
      *
-     * @param intraOpThreads ORT threads per graph call; 1 runs on the calling stream thread with no
-     *     pool (three sessions with pools of their own would spin against each other)
+     * @param intraOpThreads size of ORT's one intra-op thread pool for the JVM (shared by every
+     *     graph and stream thread); 1 runs every call on the calling stream thread
      */
     public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads) {
-        // The DJL engine must create ORT's environment before anything else touches OrtEnvironment,
-        // else ORT refuses a second global thread pool.
-        Engine.getEngine(ENGINE);
+        createEngine(intraOpThreads);
         ModelManifest manifest = ModelManifest.load(dir);
         Map<String, ZooModel<NDList, NDList>> graphs;
         Device device;
@@ -87,6 +88,29 @@ public final class ModelRuntime implements AutoCloseable {
         return runtime;
     }
 
+    /** Set once per JVM: the size of ORT's global intra-op pool (-1 before the engine exists). */
+    private static int globalPoolThreads = -1;
+
+    /**
+     * Creates DJL's ORT engine (and with it ORT's environment) before anything else touches
+     * OrtEnvironment, which would otherwise refuse a second thread-pool setting. The engine gets
+     * one global intra-op pool that every session of the JVM shares: three graphs times several
+     * stream threads with pools of their own would oversubscribe the cores and spin against each
+     * other.
+     */
+    private static synchronized void createEngine(int threads) {
+        if (globalPoolThreads < 0) {
+            if (System.getProperty(DJL_POOL_THREADS) == null) { // a user's own setting wins
+                System.setProperty(DJL_POOL_THREADS, Integer.toString(Math.max(1, threads)));
+                System.setProperty(DJL_INTEROP_THREADS, "1");
+            }
+            Engine.getEngine(ENGINE);
+            globalPoolThreads = Integer.getInteger(DJL_POOL_THREADS, 0);
+        } else if (globalPoolThreads > 0 && globalPoolThreads != Math.max(1, threads)) {
+            log.warn("ONNX Runtime's thread pool already has {} threads in this JVM; {} requested", globalPoolThreads, threads);
+        }
+    }
+
     private static Map<String, ZooModel<NDList, NDList>> loadOnGpu(ModelManifest m, int threads, boolean required) {
         try {
             return loadGraphs(m, Device.gpu(), threads);
@@ -114,6 +138,7 @@ public final class ModelRuntime implements AutoCloseable {
                         .optTranslator(new NoopTranslator())
                         .optOption("intraOpNumThreads", Integer.toString(Math.max(1, threads)))
                         .optOption("interOpNumThreads", "1")
+                        .optOption("disablePerSessionThreads", Boolean.toString(globalPoolThreads > 0))
                         .build();
                 loaded.put(name, criteria.loadModel());
             }
