@@ -54,6 +54,8 @@ class TrainConfig:
     kv_facts: int = 2
     kv_max_distance: int = 6        # curriculum end; must be < n_chunks
     curriculum_frac: float = 0.6    # share of max_steps over which the distance grows to its max
+    curriculum_adaptive: bool = False  # instead: grow the distance when answer accuracy is high
+    curriculum_threshold: float = 0.8  # answer-digit accuracy (EMA) that unlocks the next distance
     log_every: int = 10
     ckpt_every: int = 200
     device: str = "auto"
@@ -218,12 +220,16 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     os.makedirs(out, exist_ok=True)
     ck_path = os.path.join(out, "ckpt.pt")
     start, elapsed0 = 0, 0.0
+    # adaptive curriculum: the longest distance asked so far, and an EMA of answer accuracy
+    adaptive_d, acc_ema = 1, 0.0
     if resume and os.path.exists(ck_path):
         ck = torch.load(ck_path, map_location=dev, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         start = ck["step"]
         elapsed0 = float(ck.get("extra", {}).get("elapsed", 0.0))
+        adaptive_d = int(ck.get("extra", {}).get("adaptive_d", 1))
+        acc_ema = float(ck.get("extra", {}).get("acc_ema", 0.0))
         log(f"resumed from {ck_path} at step {start}")
     corpus = data.split(data.load_corpus(cfg.data), cfg.holdout_frac)
     C = model.cfg.chunk_length
@@ -239,7 +245,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
             log(f"time limit of {cfg.max_minutes} min reached at step {step}")
             break
         p = progress(cfg, step, elapsed)
-        dmax = distance_at(cfg, p)
+        dmax = adaptive_d if cfg.curriculum_adaptive else distance_at(cfg, p)
         lr = lr_at(cfg, step, p)
         tk, mk = data.batch(cfg.seed, step, corpus.train, cfg.batch_size, C, cfg.n_chunks, extra,
                             0.0 if cfg.no_kv and cfg.kv_fraction == 0 else cfg.kv_fraction, kv, dmax)
@@ -255,6 +261,12 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
         opt.step()
         step += 1
         toks_done += parts["tokens"]
+        if parts["kv_acc"] == parts["kv_acc"]:  # not NaN: this batch had answers
+            acc_ema = 0.95 * acc_ema + 0.05 * parts["kv_acc"]
+            if cfg.curriculum_adaptive and acc_ema > cfg.curriculum_threshold and adaptive_d < cfg.kv_max_distance:
+                adaptive_d += 1
+                acc_ema = 0.0
+                log(f"curriculum: distance up to {adaptive_d} from step {step}")
         if step % cfg.log_every == 0 or step == cfg.max_steps:
             el = time.time() - t0
             tps = toks_done / max(el, 1e-9)
@@ -267,8 +279,10 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
                 f"recall {v['recall']:.3f} mem {v['mem']:.4f} vic {v['vic']:.4f} dmax {dmax} "
                 f"lr {lr:.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
         if step % cfg.ckpt_every == 0:
-            checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0})
-    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0})
+            checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
+                                                                   "adaptive_d": adaptive_d, "acc_ema": acc_ema})
+    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
+                                                           "adaptive_d": adaptive_d, "acc_ema": acc_ema})
     log(f"saved {ck_path} at step {step} after {(time.time() - t0) / 60:.1f} min")
     return ck_path
 
