@@ -4,14 +4,10 @@ import io.memstream.registry.RegistryAvroSerde;
 import io.memstream.schema.Continuation;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -24,25 +20,10 @@ public final class ContinuationReader implements AutoCloseable {
 
     /** @param configs Kafka consumer and schema registry settings */
     public ContinuationReader(Map<String, Object> configs, String topic, boolean fromBeginning) {
-        Map<String, Object> consumerConfigs = new HashMap<>(ClientConfigs.consumer(configs));
-        consumerConfigs.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        consumerConfigs.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        consumerConfigs.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> consumerConfigs = TopicAssignment.readerConfigs(configs);
         this.consumer = new KafkaConsumer<>(consumerConfigs, new StringDeserializer(),
                 new RegistryAvroSerde<>(Continuation.class, configs, false).deserializer());
-        List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-        if (partitions == null || partitions.isEmpty()) {
-            consumer.close();
-            throw new IllegalStateException("topic '" + topic + "' does not exist");
-        }
-        List<TopicPartition> assigned = partitions.stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(assigned);
-        if (fromBeginning) {
-            consumer.seekToBeginning(assigned);
-        } else {
-            consumer.seekToEnd(assigned);
-        }
+        TopicAssignment.assignAll(consumer, topic, fromBeginning);
     }
 
     /** The continuations that arrived within {@code timeout} (possibly none). */

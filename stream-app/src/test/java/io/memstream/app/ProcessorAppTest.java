@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.memstream.client.ChunkProducer;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.ContinuationReader;
+import io.memstream.client.DeadLetterReader;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.registry.MockSchemaRegistry;
@@ -19,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,10 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -127,6 +133,27 @@ class ProcessorAppTest {
                 }
             }
             assertEquals(input.size(), seen.size(), "one continuation per chunk: " + seen);
+
+            // A record no deserializer accepts goes to the dead-letter topic, with the reason, and the app goes on.
+            try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of("bootstrap.servers",
+                    broker.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+                raw.send(new ProducerRecord<>("chunks-" + run, "bad".getBytes(StandardCharsets.UTF_8),
+                        "not the wire format".getBytes(StandardCharsets.UTF_8))).get();
+            }
+            List<DeadLetterReader.DeadLetter> letters = new ArrayList<>();
+            try (DeadLetterReader reader = new DeadLetterReader(config.registryConfigs(), "dlq-" + run, true)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (letters.isEmpty() && System.nanoTime() < deadline) {
+                    letters.addAll(reader.poll(Duration.ofMillis(200)));
+                }
+            }
+            assertEquals(1, letters.size(), "one dead letter");
+            DeadLetterReader.DeadLetter letter = letters.get(0);
+            assertEquals("bad", letter.key());
+            assertEquals("chunks-" + run, letter.sourceTopic());
+            assertEquals("not the wire format".length(), letter.valueBytes());
+            assertTrue(letter.message().contains("magic byte"), letter.message());
+            assertEquals(KafkaStreams.State.RUNNING, app.state());
 
             String metrics = get(httpPort, "/metrics").body();
             assertTrue(metrics.contains("memstream_continuations_total 9.0"), "app meters");

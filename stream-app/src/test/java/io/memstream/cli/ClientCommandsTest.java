@@ -122,4 +122,11 @@ class ClientCommandsTest {
         assertTrue(out.toString().contains("device must be cpu, gpu or auto"), out.toString());
         assertTrue(out.toString().contains("batch.max.size"), out.toString());
     }
+
+    @Test
+    void deadLettersPrintWhereAndWhy() {
+        assertEquals("bad  from chunks-1@42 (19 bytes): org.apache.kafka.common.errors.SerializationException: "
+                + "no magic byte", ConsumeCommand.format(new io.memstream.client.DeadLetterReader.DeadLetter("bad",
+                "chunks", "1", "42", "org.apache.kafka.common.errors.SerializationException", "no magic byte", 19)));
+    }
 }
