@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -134,7 +135,9 @@ final class DemoCommand implements Callable<Integer> {
                     producer.sendAll(input);
                     say("sent %d chunks of %d streams to %s; continuations from %s (read_committed):%n",
                             input.size(), streams, topics.inputTopic(), topics.outputTopic());
-                    List<Continuation> received = collect(reader, input.size());
+                    Map<String, String> texts = new HashMap<>();
+                    input.forEach(chunk -> texts.put(chunk.getStreamId() + "/" + chunk.getSeq(), chunk.getText()));
+                    List<Continuation> received = collect(reader, input.size(), texts);
                     summarize(received, input.size(), seconds(sendStart));
                     if (received.size() < input.size()) {
                         return 1;
@@ -207,13 +210,14 @@ final class DemoCommand implements Callable<Integer> {
         return interleaved;
     }
 
-    private List<Continuation> collect(ContinuationReader reader, int expected) {
+    private List<Continuation> collect(ContinuationReader reader, int expected, Map<String, String> texts) {
         List<Continuation> received = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
         while (received.size() < expected && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, Continuation> record : reader.poll(Duration.ofMillis(200))) {
-                received.add(record.value());
-                out.println("  " + ContinuationFormatter.format(record.value()));
+                Continuation c = record.value();
+                received.add(c);
+                out.println("  " + ContinuationFormatter.format(c, texts.get(c.getStreamId() + "/" + c.getSeq())));
                 out.flush();
             }
         }

@@ -32,4 +32,13 @@ class ContinuationFormatterTest {
         String shown = ContinuationFormatter.printable("x".repeat(500));
         assertEquals("x".repeat(120) + "...", shown);
     }
+
+    @Test
+    void showsTheEndOfTheChunkBeforeItsContinuation() {
+        String chunk = "In the beginning God created the heaven and the earth. And the earth was without form, and void;";
+        assertEquals("doc-7      seq  12   1.500 bits/byte    2.3 ms  \"...the earth was without form, and void;\"  -> "
+                + "\" and darkness\" [length]",
+                ContinuationFormatter.format(continuation(" and darkness", FinishReason.LENGTH, 1.5), chunk));
+        assertEquals("short", ContinuationFormatter.tail("  short \n"));
+    }
 }
