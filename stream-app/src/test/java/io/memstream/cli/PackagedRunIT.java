@@ -1,0 +1,140 @@
+package io.memstream.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.memstream.client.ChunkProducer;
+import io.memstream.client.ContinuationReader;
+import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.schema.GenerateRequest;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code java -jar target/memstream.jar run} as a real process: configuration from a file and a
+ * {@code MEMSTREAM_*} variable, continuations produced, health and metrics served, and a clean
+ * close on SIGTERM. The broker runs in the test JVM; the registry is the real one when
+ * {@code memstream.it.registry.url} is set, else none is needed for the checks that remain.
+ */
+class PackagedRunIT {
+    private static final String SECRET = "s3cr3t-in-config";
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsFromAFileAndTheEnvironmentAndClosesCleanlyOnSigterm() throws Exception {
+        Path jar = Path.of(System.getProperty("memstream.jar", "target/memstream.jar"));
+        Path root = Path.of(System.getProperty("memstream.repo.root", "..")).toAbsolutePath();
+        String registry = System.getProperty("memstream.it.registry.url", System.getenv().getOrDefault(
+                "MEMSTREAM_IT_REGISTRY_URL", ""));
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
+            int httpPort = freePort();
+            Map<String, Object> clientConfigs = Map.of("bootstrap.servers", broker.bootstrapServers(),
+                    "schema.registry.url", registry.isBlank() ? "http://127.0.0.1:" + freePort() : registry);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
+                        new NewTopic("run-dlq", 1, (short) 1))).all().get();
+            }
+            Path config = Files.writeString(dir.resolve("memstream.properties"), String.join("\n",
+                    "bootstrap.servers=" + broker.bootstrapServers(),
+                    "schema.registry.url=" + clientConfigs.get("schema.registry.url"),
+                    "application.id=packaged-run",
+                    "input.topic=run-in", "output.topic=run-out", "dlq.topic=run-dlq",
+                    "model.dir=models/tiny",
+                    "http.port=1",
+                    "state.dir=" + dir.resolve("state"),
+                    "replication.factor=1",
+                    "basic.auth.credentials.source=USER_INFO",
+                    "basic.auth.user.info=user:" + SECRET, ""));
+            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dmemstream.home=" + root, "-jar", jar.toString(), "run", "-c", config.toString())
+                    .directory(dir.toFile())
+                    .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+            // The environment overrides the file: the HTTP port comes from here.
+            builder.environment().put("MEMSTREAM_HTTP_PORT", Integer.toString(httpPort));
+            Process run = builder.start();
+            try {
+                awaitHealthy(httpPort, run);
+                if (!registry.isBlank()) {
+                    // Only a real registry lets this separate process and the test share schemas.
+                    Map<String, Object> withAuth = new java.util.HashMap<>(clientConfigs);
+                    try (ChunkProducer producer = new ChunkProducer(withAuth, "run-in");
+                         ContinuationReader reader = new ContinuationReader(withAuth, "run-out", true)) {
+                        producer.sendAll(ChunkProducer.document("psalm", 0, List.of("The LORD is my shepherd; ",
+                                "I shall not want."), GenerateRequest.newBuilder().setMaxNewTokens(3).build(),
+                                ChunkProducer.GenerateOn.LAST_CHUNK, true));
+                        int received = 0;
+                        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                        while (received < 2 && System.nanoTime() < deadline) {
+                            received += reader.poll(Duration.ofMillis(200)).size();
+                        }
+                        assertEquals(2, received, "a continuation per chunk");
+                    }
+                }
+                String metrics = get(httpPort, "/metrics").body();
+                assertTrue(metrics.contains("memstream_"), "app meters");
+                assertTrue(metrics.contains("jvm_memory_used_bytes"), "JVM meters");
+            } finally {
+                run.destroy();
+            }
+            assertTrue(run.waitFor(60, TimeUnit.SECONDS), "no exit within 60 s of SIGTERM");
+            String err = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+            assertTrue(err.contains("PENDING_SHUTDOWN -> NOT_RUNNING"), "Streams closed cleanly:\n" + err);
+            assertTrue(err.contains("basic.auth.user.info=[hidden]"), "effective configuration logged:\n" + err);
+            assertFalse(err.contains(SECRET), "a secret in the logs:\n" + err);
+        }
+    }
+
+    private void awaitHealthy(int port, Process run) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertTrue(run.isAlive(), () -> "memstream run exited:\n" + read(dir.resolve("err.txt")));
+            try {
+                if (get(port, "/health").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // The HTTP server starts after the model is loaded.
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("not healthy within 90 s:\n" + read(dir.resolve("err.txt")));
+    }
+
+    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(" + e + ")";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
