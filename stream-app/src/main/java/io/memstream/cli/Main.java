@@ -1,5 +1,6 @@
 package io.memstream.cli;
 
+import io.memstream.client.TopicNotFoundException;
 import io.memstream.config.MemstreamConfigException;
 import io.memstream.model.ModelLoadException;
 import java.io.PrintWriter;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Spec;
         subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
-    /** Exit code of a bad configuration or a model that cannot be loaded. */
+    /** Exit code of a bad configuration, a model that cannot be loaded, or a missing topic. */
     static final int CONFIG_ERROR = 2;
 
     @Spec
@@ -37,9 +38,10 @@ public final class Main implements Runnable {
     /** Runs a command line with its output and errors sent where the caller wants them (tests). */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err);
-        // Configuration and model problems are the user's to fix: a clear message, no stack trace.
+        // Configuration, model and topic problems are the user's to fix: a clear message, no stack trace.
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof MemstreamConfigException || e instanceof ModelLoadException) {
+            if (e instanceof MemstreamConfigException || e instanceof ModelLoadException
+                    || e instanceof TopicNotFoundException) {
                 cmd.getErr().println("memstream " + cmd.getCommandName() + ": " + e.getMessage());
                 return CONFIG_ERROR;
             }

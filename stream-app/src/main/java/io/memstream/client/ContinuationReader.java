@@ -23,7 +23,7 @@ public final class ContinuationReader implements AutoCloseable {
         Map<String, Object> consumerConfigs = TopicAssignment.readerConfigs(configs);
         this.consumer = new KafkaConsumer<>(consumerConfigs, new StringDeserializer(),
                 new RegistryAvroSerde<>(Continuation.class, configs, false).deserializer());
-        TopicAssignment.assignAll(consumer, topic, fromBeginning);
+        TopicAssignment.assignAll(consumer, topic, fromBeginning, configs.get("bootstrap.servers"));
     }
 
     /** The continuations that arrived within {@code timeout} (possibly none). */

@@ -29,7 +29,7 @@ public final class DeadLetterReader implements AutoCloseable {
     public DeadLetterReader(Map<String, Object> configs, String topic, boolean fromBeginning) {
         Map<String, Object> consumerConfigs = TopicAssignment.readerConfigs(configs);
         this.consumer = new KafkaConsumer<>(consumerConfigs, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        TopicAssignment.assignAll(consumer, topic, fromBeginning);
+        TopicAssignment.assignAll(consumer, topic, fromBeginning, configs.get("bootstrap.servers"));
     }
 
     public List<DeadLetter> poll(Duration timeout) {

@@ -27,11 +27,11 @@ final class TopicAssignment {
     }
 
     /** Assigns all partitions of {@code topic} and seeks to their beginning or end; closes the consumer if the topic is missing. */
-    static void assignAll(Consumer<?, ?> consumer, String topic, boolean fromBeginning) {
+    static void assignAll(Consumer<?, ?> consumer, String topic, boolean fromBeginning, Object bootstrapServers) {
         List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30));
         if (partitions == null || partitions.isEmpty()) {
             consumer.close();
-            throw new IllegalStateException("topic '" + topic + "' does not exist");
+            throw new TopicNotFoundException(topic, String.valueOf(bootstrapServers));
         }
         List<TopicPartition> assigned = partitions.stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();

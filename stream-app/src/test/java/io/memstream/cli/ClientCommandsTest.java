@@ -129,4 +129,13 @@ class ClientCommandsTest {
                 + "no magic byte", ConsumeCommand.format(new io.memstream.client.DeadLetterReader.DeadLetter("bad",
                 "chunks", "1", "42", "org.apache.kafka.common.errors.SerializationException", "no magic byte", 19)));
     }
+
+    @Test
+    void consumingAMissingTopicSaysSo() {
+        StringWriter out = new StringWriter();
+        int exit = memstream(out, "consume", "--max", "1", "-D", "output.topic=no-such-topic");
+        assertEquals(Main.CONFIG_ERROR, exit, out.toString());
+        assertTrue(out.toString().contains("topic 'no-such-topic' does not exist on " + broker.bootstrapServers()),
+                out.toString());
+    }
 }
