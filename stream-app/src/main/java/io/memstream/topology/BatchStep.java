@@ -11,15 +11,13 @@ import io.memstream.schema.Continuation;
 import io.memstream.schema.FinishReason;
 import io.memstream.schema.MemoryState;
 import io.memstream.schema.PendingChunk;
-import io.memstream.schema.PendingChunks;
+import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -31,7 +29,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class BatchStep {
 
     private final KeyValueStore<String, MemoryState> memory;
-    private final KeyValueStore<String, PendingChunks> pending;
+    private final PendingQueue pending;
     private final ModelSession session;
     private final ModelManifest manifest;
     private final MemoryCodec codec;
@@ -39,7 +37,7 @@ final class BatchStep {
     private final Consumer<Record<String, Continuation>> forward;
     private final LongSupplier wallClock;
 
-    BatchStep(KeyValueStore<String, MemoryState> memory, KeyValueStore<String, PendingChunks> pending,
+    BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
               ModelSession session, MemoryCodec codec, TopologyMetrics metrics,
               Consumer<Record<String, Continuation>> forward, LongSupplier wallClock) {
         this.memory = memory;
@@ -54,12 +52,7 @@ final class BatchStep {
 
     /** Runs one model call over up to {@code maxStreams} streams; returns how many queues it emptied. */
     int run(int maxStreams) {
-        List<KeyValue<String, PendingChunks>> batch = new ArrayList<>(maxStreams);
-        try (KeyValueIterator<String, PendingChunks> it = pending.all()) {
-            while (it.hasNext() && batch.size() < maxStreams) {
-                batch.add(it.next());
-            }
-        }
+        List<PendingQueue.Head> batch = pending.heads(maxStreams);
         if (batch.isEmpty()) {
             return 0;
         }
@@ -68,13 +61,13 @@ final class BatchStep {
         float[][][] states = new float[b][][];
         int[][] tokens = new int[b][];
         for (int i = 0; i < b; i++) {
-            String id = batch.get(i).key;
+            String id = batch.get(i).streamId();
             stored[i] = memory.get(id);
             if (codec.foreign(id, stored[i])) {
                 metrics.resets.increment();
             }
             states[i] = codec.tensors(id, stored[i]);
-            tokens[i] = toArray(batch.get(i).value.getChunks().get(0).getTokens());
+            tokens[i] = toArray(batch.get(i).chunk().getTokens());
         }
 
         long t0 = System.nanoTime();
@@ -90,9 +83,9 @@ final class BatchStep {
         int emptied = 0;
         long now = wallClock.getAsLong();
         for (int i = 0; i < b; i++) {
-            String id = batch.get(i).key;
-            PendingChunks queue = batch.get(i).value;
-            PendingChunk head = queue.getChunks().get(0);
+            String id = batch.get(i).streamId();
+            PendingStream queue = batch.get(i).queue();
+            PendingChunk head = batch.get(i).chunk();
             boolean recordDone = head.getPart() == head.getParts() - 1;
             MemoryState before = stored[i];
             boolean fresh = before == null;
@@ -103,7 +96,6 @@ final class BatchStep {
             long byteTokens = queue.getHeadByteTokens() + countBytes(tokens[i]);
             double millis = queue.getHeadMillis() + stepMillis + (generations[i] != null ? generated.millis() : 0);
 
-            List<PendingChunk> rest = new ArrayList<>(queue.getChunks().subList(1, queue.getChunks().size()));
             if (recordDone) {
                 forward.accept(new Record<>(id, continuation(id, head, generations[i], bits, byteTokens, millis, b,
                         chunksAbsorbed, tokensAbsorbed), head.getProducedAt().toEpochMilli()));
@@ -121,12 +113,8 @@ final class BatchStep {
             } else {
                 memory.put(id, codec.encode(out.nextState()[i], lastSeq, chunksAbsorbed, tokensAbsorbed, now));
             }
-            if (rest.isEmpty()) {
-                pending.delete(id);
+            if (pending.pop(id, queue)) {
                 emptied++;
-            } else {
-                queue.setChunks(rest);
-                pending.put(id, queue);
             }
         }
         return emptied;
@@ -136,14 +124,14 @@ final class BatchStep {
     private record Generated(Generation[] rows, double millis) { }
 
     /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
-    private Generated generate(List<KeyValue<String, PendingChunks>> batch, float[][][] states, int[][] tokens) {
+    private Generated generate(List<PendingQueue.Head> batch, float[][][] states, int[][] tokens) {
         List<Integer> rows = new ArrayList<>();
         List<GenerationSpec> specs = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            PendingChunk head = batch.get(i).value.getChunks().get(0);
+            PendingChunk head = batch.get(i).chunk();
             if (head.getGenerate() != null && head.getPart() == head.getParts() - 1) {
                 rows.add(i);
-                specs.add(GenerationRequests.toSpec(head.getGenerate(), batch.get(i).key, head.getSeq()));
+                specs.add(GenerationRequests.toSpec(head.getGenerate(), batch.get(i).streamId(), head.getSeq()));
             }
         }
         Generation[] out = new Generation[batch.size()];

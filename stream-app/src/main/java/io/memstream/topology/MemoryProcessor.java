@@ -4,7 +4,7 @@ import io.memstream.model.ModelRuntime;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.MemoryState;
 import io.memstream.schema.PendingChunk;
-import io.memstream.schema.PendingChunks;
+import io.memstream.schema.PendingStream;
 import io.memstream.schema.TokenChunk;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +32,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private final TopologyMetrics metrics;
     private ProcessorContext<String, Continuation> context;
     private KeyValueStore<String, MemoryState> memory;
-    private KeyValueStore<String, PendingChunks> pending;
+    private PendingQueue pending;
     private MemoryCodec codec;
     private ChunkAdmission admission;
     private BatchStep step;
@@ -49,18 +49,13 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     public void init(ProcessorContext<String, Continuation> context) {
         this.context = context;
         this.memory = context.getStateStore(MemstreamTopology.MEMORY_STORE);
-        this.pending = context.getStateStore(MemstreamTopology.PENDING_STORE);
+        this.pending = new PendingQueue(context.getStateStore(MemstreamTopology.PENDING_STORE),
+                context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
         this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch());
         this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
         this.step = new BatchStep(memory, pending, runtime.sessionForCurrentThread(), codec, metrics,
                 context::forward, context::currentSystemTimeMs);
-        pendingStreams = 0;
-        try (KeyValueIterator<String, PendingChunks> it = pending.all()) {
-            while (it.hasNext()) {
-                it.next();
-                pendingStreams++;
-            }
-        }
+        pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> drain(true));
         if (!config.memoryTtl().isZero()) {
             long every = Math.max(1_000, Math.min(config.memoryTtl().toMillis() / 2, 60_000));
@@ -80,7 +75,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
             metrics.deadLetters(e.reason()).increment();
             throw e;
         }
-        PendingChunks queue = pending.get(id);
+        PendingStream queue = pending.get(id);
         long last = lastAccepted(id, queue);
         long seq = chunk.getSeq();
         if (seq <= last) {
@@ -95,15 +90,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
             }
         }
         if (queue == null) {
-            queue = new PendingChunks(seq, 0.0, 0L, 0.0, new ArrayList<>(parts));
             pendingStreams++;
-        } else {
-            List<PendingChunk> chunks = new ArrayList<>(queue.getChunks());
-            chunks.addAll(parts);
-            queue.setChunks(chunks);
-            queue.setLastSeq(seq);
         }
-        pending.put(id, queue);
+        pending.append(id, queue, seq, parts);
         drain(false);
     }
 
@@ -111,10 +100,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * The seq the next record must follow. A queued end-of-stream record means the id starts a new
      * stream after it, so -1; otherwise the newest queued seq, else the memory's.
      */
-    private long lastAccepted(String id, PendingChunks queue) {
+    private long lastAccepted(String id, PendingStream queue) {
         if (queue != null) {
-            List<PendingChunk> chunks = queue.getChunks();
-            return chunks.get(chunks.size() - 1).getEndOfStream() ? -1 : queue.getLastSeq();
+            return queue.getLastEndOfStream() ? -1 : queue.getLastSeq();
         }
         MemoryState state = memory.get(id);
         if (state == null) {
@@ -144,7 +132,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         try (KeyValueIterator<String, MemoryState> it = memory.all()) {
             while (it.hasNext()) {
                 KeyValue<String, MemoryState> kv = it.next();
-                if (kv.value.getUpdatedAt().toEpochMilli() <= cutoff && pending.get(kv.key) == null) {
+                if (kv.value.getUpdatedAt().toEpochMilli() <= cutoff && !pending.isQueued(kv.key)) {
                     idle.add(kv.key);
                 }
             }

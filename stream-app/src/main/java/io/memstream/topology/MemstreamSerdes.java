@@ -3,7 +3,8 @@ package io.memstream.topology;
 import io.memstream.registry.RegistryAvroSerde;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.MemoryState;
-import io.memstream.schema.PendingChunks;
+import io.memstream.schema.PendingChunk;
+import io.memstream.schema.PendingStream;
 import io.memstream.schema.TokenChunk;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
@@ -45,8 +46,12 @@ public final class MemstreamSerdes {
         return new AvroBinarySerde<>(MemoryState.class);
     }
 
-    public Serde<PendingChunks> pendingChunks() {
-        return new AvroBinarySerde<>(PendingChunks.class);
+    public Serde<PendingStream> pendingStream() {
+        return new AvroBinarySerde<>(PendingStream.class);
+    }
+
+    public Serde<PendingChunk> pendingChunk() {
+        return new AvroBinarySerde<>(PendingChunk.class);
     }
 
     /** The one place that decides the topics' wire format. */

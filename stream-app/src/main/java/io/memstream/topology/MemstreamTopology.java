@@ -11,16 +11,18 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The memstream topology: input topic → {@link MemoryProcessor} (stores {@value #MEMORY_STORE} and
- * {@value #PENDING_STORE}) → output topic; rejected records go to the dead-letter topic through
+ * The memstream topology: input topic → {@link MemoryProcessor} (stores {@value #MEMORY_STORE},
+ * {@value #PENDING_STORE} and {@value #PENDING_CHUNKS_STORE}) → output topic; rejected records go to the dead-letter topic through
  * Streams' exception handlers.
  */
 public final class MemstreamTopology {
 
     /** Stream id → {@code MemoryState}; persistent RocksDB, changelogged. */
     public static final String MEMORY_STORE = "memory";
-    /** Stream id → {@code PendingChunks}; accepted chunks waiting for their batch, changelogged. */
+    /** Stream id → {@code PendingStream}: the queue of accepted chunks waiting for their batch, changelogged. */
     public static final String PENDING_STORE = "pending";
+    /** Stream id + '/' + queue index → {@code PendingChunk}: the queued model chunks, changelogged. */
+    public static final String PENDING_CHUNKS_STORE = "pending-chunks";
     static final String SOURCE = "chunks";
     static final String PROCESSOR = "memory-processor";
     static final String SINK = "continuations";
@@ -37,9 +39,11 @@ public final class MemstreamTopology {
         topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MEMORY_STORE),
                 Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()), PROCESSOR);
-        // In memory: the queue is small and short-lived; its changelog restores it after a crash.
+        // In memory: queues are short-lived; their changelogs restore them after a crash.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
-                Serdes.String(), serdes.pendingChunks()).withLoggingEnabled(Map.of()), PROCESSOR);
+                Serdes.String(), serdes.pendingStream()).withLoggingEnabled(Map.of()), PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_CHUNKS_STORE),
+                Serdes.String(), serdes.pendingChunk()).withLoggingEnabled(Map.of()), PROCESSOR);
         topology.addSink(SINK, config.outputTopic(), serdes.key().serializer(),
                 serdes.continuation().serializer(), PROCESSOR);
         return topology;

@@ -107,6 +107,32 @@ class MemoryProcessorTest {
         }
     }
 
+    /** A record of many model chunks costs changelog bytes linear in its size, not quadratic. */
+    @Test
+    void queuedChunksCostLinearChangelogTraffic() {
+        try (TopologyHarness h = new TopologyHarness(Map.of())) {
+            String text = (TEXTS[0] + TEXTS[1]).repeat(20); // about 40 model chunks
+            h.send(text("big", 0, text));
+            for (int i = 0; i < 50 && h.output.isEmpty(); i++) {
+                h.tick();
+            }
+            Continuation c = h.output.readValue();
+            assertTrue(c.getStats().getModelChunks() >= 40, "model chunks " + c.getStats().getModelChunks());
+            long bytes = 0;
+            for (String store : List.of(MemstreamTopology.PENDING_STORE, MemstreamTopology.PENDING_CHUNKS_STORE)) {
+                var changelog = h.driver.createOutputTopic("ttd-" + store + "-changelog",
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+                for (var r : changelog.readRecordsToList()) {
+                    bytes += r.key().length + (r.value() == null ? 0 : r.value().length);
+                }
+            }
+            int textBytes = text.getBytes(StandardCharsets.UTF_8).length;
+            assertTrue(bytes > textBytes && bytes < 6L * textBytes,
+                    "pending changelogs wrote " + bytes + " bytes for a " + textBytes + "-byte record");
+        }
+    }
+
     @Test
     void sameInputTwiceGivesByteIdenticalOutputs() {
         List<byte[]> first = runScript();
