@@ -37,7 +37,8 @@ public final class Main implements Runnable {
 
     /** Runs a command line with its output and errors sent where the caller wants them (tests). */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err);
+        CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err)
+                .setCaseInsensitiveEnumValuesAllowed(true);
         // Configuration, model and topic problems are the user's to fix: a clear message, no stack trace.
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof MemstreamConfigException || e instanceof ModelLoadException

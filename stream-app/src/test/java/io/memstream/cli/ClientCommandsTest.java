@@ -63,7 +63,7 @@ class ClientCommandsTest {
         Path file = Files.writeString(dir.resolve("doc.txt"), text);
         StringWriter out = new StringWriter();
         int exit = memstream(out, "produce", file.toString(), "--stream", "exodus", "--chunk-bytes", "64",
-                "--end-of-stream", "-D", "input.topic=produce-test");
+                "--generate", "last_chunk", "--end-of-stream", "-D", "input.topic=produce-test");
         assertEquals(0, exit, out.toString());
         assertTrue(out.toString().contains("to produce-test"), out.toString());
 
