@@ -3,7 +3,9 @@ package io.memstream.topology;
 import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -21,6 +23,8 @@ final class PendingQueue {
 
     private final KeyValueStore<String, PendingStream> streams;
     private final KeyValueStore<String, PendingChunk> chunks;
+    /** Last stream served: a scheduling hint only, so it lives in memory and may be lost. */
+    private String cursor;
 
     PendingQueue(KeyValueStore<String, PendingStream> streams, KeyValueStore<String, PendingChunk> chunks) {
         this.streams = streams;
@@ -59,13 +63,40 @@ final class PendingQueue {
         streams.put(streamId, q);
     }
 
-    /** The oldest queued chunk of up to {@code max} streams (in key order). */
+    /**
+     * The oldest queued chunk of up to {@code max} streams, round robin in key order from where the
+     * previous batch stopped, so that under overload no stream waits behind lower keys for ever.
+     */
     List<Head> heads(int max) {
         List<KeyValue<String, PendingStream>> picked = new ArrayList<>(max);
+        String start = cursor;
+        if (start != null) {
+            try (KeyValueIterator<String, PendingStream> it = streams.range(start, null)) {
+                while (it.hasNext() && picked.size() < max) {
+                    KeyValue<String, PendingStream> kv = it.next();
+                    if (!kv.key.equals(start)) {
+                        picked.add(kv);
+                    }
+                }
+            }
+        }
+        // Wrap around: from the lowest key up to the previous cursor (served last, being served last time).
+        Set<String> taken = new HashSet<>();
+        picked.forEach(kv -> taken.add(kv.key));
         try (KeyValueIterator<String, PendingStream> it = streams.all()) {
             while (it.hasNext() && picked.size() < max) {
-                picked.add(it.next());
+                KeyValue<String, PendingStream> kv = it.next();
+                if (taken.contains(kv.key)) {
+                    break;
+                }
+                picked.add(kv);
+                if (kv.key.equals(start)) {
+                    break;
+                }
             }
+        }
+        if (!picked.isEmpty()) {
+            cursor = picked.get(picked.size() - 1).key;
         }
         List<Head> heads = new ArrayList<>(picked.size());
         for (KeyValue<String, PendingStream> kv : picked) {

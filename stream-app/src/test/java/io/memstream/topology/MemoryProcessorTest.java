@@ -107,6 +107,25 @@ class MemoryProcessorTest {
         }
     }
 
+    /** Batches take streams round robin, so under overload no stream waits behind lower keys. */
+    @Test
+    void batchesServeStreamsRoundRobin() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue queue = new PendingQueue(h.driver.getKeyValueStore(MemstreamTopology.PENDING_STORE),
+                    h.driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE));
+            ChunkAdmission admission = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 32);
+            for (String id : List.of("a", "b", "c")) {
+                queue.append(id, null, 0, admission.split(text(id, 0, TEXTS[0].repeat(4))));
+            }
+            List<String> served = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                queue.heads(2).forEach(head -> served.add(head.streamId()));
+            }
+            assertEquals(List.of("a", "b", "c", "a", "b", "c"), served);
+            assertEquals(List.of("a", "b", "c"), queue.heads(5).stream().map(PendingQueue.Head::streamId).toList());
+        }
+    }
+
     /** A record of many model chunks costs changelog bytes linear in its size, not quadratic. */
     @Test
     void queuedChunksCostLinearChangelogTraffic() {
