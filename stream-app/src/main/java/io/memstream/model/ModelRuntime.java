@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
+import ai.onnxruntime.OrtEnvironment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -84,7 +85,9 @@ public final class ModelRuntime implements AutoCloseable {
             runtime.close();
             throw e;
         }
-        log.info("model {} ({}) loaded from {} on {}", manifest.modelId(), manifest.fingerprint(), dir, device);
+        // DJL reports the ORT version it was built against; the environment knows the one loaded.
+        log.info("model {} ({}) loaded from {} on {}, ONNX Runtime {}", manifest.modelId(), manifest.fingerprint(),
+                dir, device, OrtEnvironment.getEnvironment().getVersion());
         return runtime;
     }
 

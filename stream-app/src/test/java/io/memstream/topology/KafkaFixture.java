@@ -2,6 +2,7 @@ package io.memstream.topology;
 
 import java.util.Map;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.utils.AppInfoParser;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.testcontainers.DockerClientFactory;
@@ -37,7 +38,8 @@ final class KafkaFixture implements AutoCloseable {
 
     static KafkaFixture start() throws Exception {
         if (dockerAvailable()) {
-            KafkaContainer container = new KafkaContainer("apache/kafka:4.1.1");
+            // The broker image of the same release as the client libraries on the classpath.
+            KafkaContainer container = new KafkaContainer("apache/kafka:" + AppInfoParser.getVersion());
             ONE_NODE.forEach((k, v) -> container.withEnv("KAFKA_" + k.toUpperCase().replace('.', '_'), v));
             container.start();
             return new KafkaFixture(container, container.getBootstrapServers(), "testcontainers");
