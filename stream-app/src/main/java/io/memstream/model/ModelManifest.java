@@ -124,6 +124,10 @@ public record ModelManifest(
         if (!"byte".equals(type)) {
             throw new ModelLoadException("tokenizer type '" + type + "' is not supported (expected byte)");
         }
+        String encoding = tok.path("encoding").asText("utf-8");
+        if (!"utf-8".equalsIgnoreCase(encoding)) {
+            throw new ModelLoadException("tokenizer encoding '" + encoding + "' is not supported (expected utf-8)");
+        }
         JsonNode specials = required(tok, "specials");
         var tokenizer = new TokenizerSpec(integer(tok, "vocab_size"), integer(specials, "pad"),
                 integer(specials, "bos"), integer(specials, "eos"),

@@ -121,7 +121,13 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
         while ((everything ? pendingStreams > 0 : pendingStreams >= config.batchMaxSize())
                 && System.nanoTime() < deadline) {
-            pendingStreams -= step.run(config.batchMaxSize());
+            try {
+                pendingStreams -= step.run(config.batchMaxSize());
+            } catch (FingerprintMismatchException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new BatchFailedException(e);
+            }
         }
     }
 

@@ -10,20 +10,23 @@ import org.apache.kafka.streams.processor.api.Record;
  * Two cases stop the task instead:
  * <ul>
  *   <li>a fingerprint mismatch under {@code fingerprint.mismatch=fail};</li>
- *   <li>a failure inside a punctuation (a batched model call). That is not a bad record: the
- *       chunks are still queued in the changelogged {@code pending} store, so the task retries them
- *       when it restarts, whereas continuing would retry and fail at every punctuation.</li>
+ *   <li>a failed batch ({@link BatchFailedException}, or any failure inside a punctuation). That
+ *       is not a bad record: the chunks are still queued in the changelogged pending stores, so the
+ *       task retries them when it restarts, whereas continuing would send an innocent record to
+ *       the dead-letter topic, or retry and fail at every punctuation.</li>
  * </ul>
  */
 public class MemstreamProcessingExceptionHandler extends LogAndContinueProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (record == null
-                || exception instanceof FingerprintMismatchException
-                || exception.getCause() instanceof FingerprintMismatchException) {
+        if (record == null || fatal(exception) || fatal(exception.getCause())) {
             return Response.fail();
         }
         return super.handleError(context, record, exception);
+    }
+
+    private static boolean fatal(Throwable e) {
+        return e instanceof FingerprintMismatchException || e instanceof BatchFailedException;
     }
 }

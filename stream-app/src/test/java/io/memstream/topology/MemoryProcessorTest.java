@@ -107,6 +107,22 @@ class MemoryProcessorTest {
         }
     }
 
+    /** A failing model call stops the task; the record being processed is not a dead letter. */
+    @Test
+    void aFailedBatchStopsTheTaskInsteadOfBlamingARecord() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue queue = new PendingQueue(h.driver.getKeyValueStore(MemstreamTopology.PENDING_STORE),
+                    h.driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE));
+            // a queued chunk longer than the model's chunk length: the step graph call refuses it
+            ChunkAdmission unsplit = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 1000);
+            queue.append("aaa", null, 0, unsplit.split(text("aaa", 0, TEXTS[0].repeat(3))));
+            StreamsException e = assertThrows(StreamsException.class, () -> h.send(text("ok", 0, TEXTS[0])));
+            assertTrue(causes(e).contains("batched model call failed"), causes(e));
+            assertTrue(h.dlq.isEmpty(), "no innocent record in the dead-letter topic");
+            assertTrue(h.output.isEmpty());
+        }
+    }
+
     /** Batches take streams round robin, so under overload no stream waits behind lower keys. */
     @Test
     void batchesServeStreamsRoundRobin() {
