@@ -17,8 +17,11 @@ import org.apache.kafka.common.config.ConfigException;
  * @param urls          base URLs, tried in order until one answers; credentials embedded in a URL are removed
  * @param authorization the value of the HTTP Authorization header, if any
  * @param timeout       connect and request timeout of each call
+ * @param maxRetries    how often a call that failed transiently (unreachable, HTTP 5xx or 429) is retried
+ * @param retryWait     wait before the first retry; doubled for each further one
  */
-public record RegistryClientConfig(List<URI> urls, Optional<String> authorization, Duration timeout) {
+public record RegistryClientConfig(List<URI> urls, Optional<String> authorization, Duration timeout,
+                                   int maxRetries, Duration retryWait) {
 
     public static final String URL = "schema.registry.url";
     public static final String CREDENTIALS_SOURCE = "basic.auth.credentials.source";
@@ -26,14 +29,22 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
     /** Confluent also accepts the user info under the registry prefix; so do we. */
     public static final String PREFIXED_USER_INFO = "schema.registry.basic.auth.user.info";
     public static final String REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+    public static final String MAX_RETRIES = "schema.registry.max.retries";
+    public static final String RETRY_WAIT_MS = "schema.registry.retry.wait.ms";
     public static final String MOCK_SCHEME = "mock://";
 
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** Short by default: a serde retrying inside a Streams task must stay well within its transaction timeout. */
+    private static final int DEFAULT_MAX_RETRIES = 3;
+    private static final Duration DEFAULT_RETRY_WAIT = Duration.ofMillis(200);
 
     public RegistryClientConfig {
         urls = List.copyOf(urls);
         if (urls.isEmpty()) {
             throw new ConfigException(URL, "", "at least one schema registry URL is needed");
+        }
+        if (maxRetries < 0) {
+            throw new ConfigException(MAX_RETRIES, maxRetries, "must be 0 or more");
         }
     }
 
@@ -67,8 +78,14 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
                     "supported sources are URL and USER_INFO");
         };
         userInfo.ifPresent(RegistryClientConfig::requireUserAndPassword);
-        Duration timeout = string(configs, REQUEST_TIMEOUT_MS).map(v -> parseTimeout(v)).orElse(DEFAULT_TIMEOUT);
-        return new RegistryClientConfig(urls, userInfo.map(RegistryClientConfig::basicHeader), timeout);
+        Duration timeout = string(configs, REQUEST_TIMEOUT_MS).map(v -> Duration.ofMillis(parsePositive(REQUEST_TIMEOUT_MS, v)))
+                .orElse(DEFAULT_TIMEOUT);
+        int maxRetries = string(configs, MAX_RETRIES).map(v -> (int) parseNonNegative(MAX_RETRIES, v))
+                .orElse(DEFAULT_MAX_RETRIES);
+        Duration retryWait = string(configs, RETRY_WAIT_MS).map(v -> Duration.ofMillis(parseNonNegative(RETRY_WAIT_MS, v)))
+                .orElse(DEFAULT_RETRY_WAIT);
+        return new RegistryClientConfig(urls, userInfo.map(RegistryClientConfig::basicHeader), timeout, maxRetries,
+                retryWait);
     }
 
     static Optional<String> string(Map<String, ?> configs, String key) {
@@ -117,15 +134,23 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
         return "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static Duration parseTimeout(String value) {
+    private static long parsePositive(String key, String value) {
+        long parsed = parseNonNegative(key, value);
+        if (parsed == 0) {
+            throw new ConfigException(key, value, "must be positive");
+        }
+        return parsed;
+    }
+
+    private static long parseNonNegative(String key, String value) {
         try {
-            long ms = Long.parseLong(value);
-            if (ms <= 0) {
+            long parsed = Long.parseLong(value);
+            if (parsed < 0) {
                 throw new NumberFormatException();
             }
-            return Duration.ofMillis(ms);
+            return parsed;
         } catch (NumberFormatException e) {
-            throw new ConfigException(REQUEST_TIMEOUT_MS, value, "must be a positive number of milliseconds");
+            throw new ConfigException(key, value, "must be a whole number, 0 or more");
         }
     }
 
@@ -133,6 +158,6 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
     @Override
     public String toString() {
         return "RegistryClientConfig[urls=" + urls + ", authorization=" + (authorization.isPresent() ? "[hidden]" : "none")
-                + ", timeout=" + timeout + "]";
+                + ", timeout=" + timeout + ", maxRetries=" + maxRetries + ", retryWait=" + retryWait + "]";
     }
 }

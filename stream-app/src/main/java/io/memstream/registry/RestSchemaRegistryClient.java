@@ -107,8 +107,37 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         return body.toString();
     }
 
-    /** One request, tried against each configured URL until one answers; an error answer is final. */
+    /** One pass over the configured URLs: the answer, or the last transient failure when none answered. */
+    private record Attempt(JsonNode answer, SchemaRegistryException transientFailure) {
+    }
+
+    /**
+     * One request: each configured URL in turn, the whole round retried with a doubling wait while
+     * the failures are transient (unreachable, HTTP 5xx, 429). Any other error answer is final.
+     */
     private JsonNode call(String method, String path, String body, String what) {
+        long waitMillis = config.retryWait().toMillis();
+        for (int attempt = 0; ; attempt++) {
+            Attempt result = tryEachUrl(method, path, body, what);
+            if (result.answer() != null) {
+                return result.answer();
+            }
+            if (attempt >= config.maxRetries()) {
+                SchemaRegistryException failure = result.transientFailure();
+                throw new SchemaRegistryException(failure.getMessage() + " (" + (attempt + 1) + " attempts)",
+                        failure.errorCode(), failure.getCause());
+            }
+            try {
+                Thread.sleep(waitMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchemaRegistryException("Interrupted while " + what, -1, e);
+            }
+            waitMillis *= 2;
+        }
+    }
+
+    private Attempt tryEachUrl(String method, String path, String body, String what) {
         SchemaRegistryException lastFailure = null;
         for (URI base : config.urls()) {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
@@ -132,21 +161,22 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
                 Thread.currentThread().interrupt();
                 throw new SchemaRegistryException("Interrupted while " + what, -1, e);
             }
-            if (response.statusCode() >= 500 && config.urls().size() > 1) {
+            int status = response.statusCode();
+            if (status >= 500 || status == 429) {
                 lastFailure = error(response, base, what);
                 continue;
             }
-            if (response.statusCode() / 100 != 2) {
+            if (status / 100 != 2) {
                 throw error(response, base, what);
             }
             try {
-                return json.readTree(response.body());
+                return new Attempt(json.readTree(response.body()), null);
             } catch (IOException e) {
                 throw new SchemaRegistryException("Schema registry at " + base + " sent a body that is not JSON while "
-                        + what, response.statusCode(), e);
+                        + what, status, e);
             }
         }
-        throw lastFailure;
+        return new Attempt(null, lastFailure);
     }
 
     private SchemaRegistryException error(HttpResponse<String> response, URI base, String what) {

@@ -32,6 +32,8 @@ final class FakeRegistryServer implements AutoCloseable {
     private final Map<String, List<Integer>> subjects = new LinkedHashMap<>();
     private final Map<String, Canned> cannedByPathPrefix = new LinkedHashMap<>();
     final List<Seen> requests = new CopyOnWriteArrayList<>();
+    private int failuresLeft;
+    private int failureStatus;
 
     FakeRegistryServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -48,6 +50,12 @@ final class FakeRegistryServer implements AutoCloseable {
         cannedByPathPrefix.put(pathPrefix, new Canned(status, body));
     }
 
+    /** The next {@code n} requests, whatever they ask, get HTTP {@code status} (an outage). */
+    synchronized void failNext(int n, int status) {
+        failuresLeft = n;
+        failureStatus = status;
+    }
+
     long count(String method, String pathPrefix) {
         return requests.stream().filter(r -> r.method().equals(method) && r.path().startsWith(pathPrefix)).count();
     }
@@ -57,6 +65,11 @@ final class FakeRegistryServer implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath();
         requests.add(new Seen(exchange.getRequestMethod(), path, exchange.getRequestHeaders().getFirst("Content-Type"),
                 exchange.getRequestHeaders().getFirst("Authorization"), body));
+        if (failuresLeft > 0) {
+            failuresLeft--;
+            send(exchange, failureStatus, "{\"error_code\":" + failureStatus + ",\"message\":\"outage\"}");
+            return;
+        }
         for (Map.Entry<String, Canned> canned : cannedByPathPrefix.entrySet()) {
             if (path.startsWith(canned.getKey())) {
                 send(exchange, canned.getValue().status(), canned.getValue().body());

@@ -170,4 +170,27 @@ class RestSchemaRegistryClientTest {
         assertInstanceOf(RestSchemaRegistryClient.class, reader.registry());
         assertEquals(1, server.count("GET", "/schemas/ids/1"));
     }
+
+    @Test
+    void retriesTransientFailuresWithBackoffButNotErrorAnswers() {
+        RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.RETRY_WAIT_MS, "10"));
+        server.failNext(2, 503);
+        assertEquals(1, client.register("chunks-value", CHUNK), "third attempt succeeds");
+        assertEquals(3, server.count("POST", "/subjects/chunks-value/versions"));
+
+        server.failNext(10, 429);
+        var exhausted = assertThrows(SchemaRegistryException.class, () -> client.schemaById(5));
+        assertTrue(exhausted.getMessage().contains("(4 attempts)"), exhausted.getMessage());
+        assertEquals(4, server.count("GET", "/schemas/ids/5"), "1 try + 3 retries by default");
+
+        server.failNext(0, 0);
+        assertThrows(SchemaNotFoundException.class, () -> client.schemaById(77));
+        assertEquals(1, server.count("GET", "/schemas/ids/77"), "a 404 is an answer, not an outage");
+
+        RestSchemaRegistryClient noRetries = client(Map.of(RegistryClientConfig.MAX_RETRIES, "0"));
+        server.failNext(1, 500);
+        assertThrows(SchemaRegistryException.class, () -> noRetries.schemaById(1));
+        assertThrows(org.apache.kafka.common.config.ConfigException.class,
+                () -> client(Map.of(RegistryClientConfig.MAX_RETRIES, "-1")));
+    }
 }
