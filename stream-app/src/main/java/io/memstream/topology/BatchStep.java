@@ -4,6 +4,7 @@ import io.memstream.model.ByteTokenizer;
 import io.memstream.model.Generation;
 import io.memstream.model.GenerationSpec;
 import io.memstream.model.ModelManifest;
+import io.memstream.model.ModelRuntime;
 import io.memstream.model.ModelSession;
 import io.memstream.model.StepOutput;
 import io.memstream.schema.ChunkStats;
@@ -30,7 +31,7 @@ final class BatchStep {
 
     private final KeyValueStore<String, MemoryState> memory;
     private final PendingQueue pending;
-    private final ModelSession session;
+    private final ModelRuntime runtime;
     private final ModelManifest manifest;
     private final MemoryCodec codec;
     private final TopologyMetrics metrics;
@@ -38,12 +39,12 @@ final class BatchStep {
     private final LongSupplier wallClock;
 
     BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
-              ModelSession session, MemoryCodec codec, TopologyMetrics metrics,
+              ModelRuntime runtime, MemoryCodec codec, TopologyMetrics metrics,
               Consumer<Record<String, Continuation>> forward, LongSupplier wallClock) {
         this.memory = memory;
         this.pending = pending;
-        this.session = session;
-        this.manifest = session.manifest();
+        this.runtime = runtime;
+        this.manifest = runtime.manifest();
         this.codec = codec;
         this.metrics = metrics;
         this.forward = forward;
@@ -71,13 +72,15 @@ final class BatchStep {
         }
 
         long t0 = System.nanoTime();
+        // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
+        ModelSession session = runtime.sessionForCurrentThread();
         StepOutput out = session.step(states, tokens);
         long stepNanos = System.nanoTime() - t0;
         double stepMillis = stepNanos / 1e6;
         metrics.stepLatency.record(stepNanos, TimeUnit.NANOSECONDS);
         metrics.batchSize.record(b);
 
-        Generated generated = generate(batch, states, tokens);
+        Generated generated = generate(session, batch, states, tokens);
         Generation[] generations = generated.rows();
 
         int emptied = 0;
@@ -124,7 +127,8 @@ final class BatchStep {
     private record Generated(Generation[] rows, double millis) { }
 
     /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
-    private Generated generate(List<PendingQueue.Head> batch, float[][][] states, int[][] tokens) {
+    private Generated generate(ModelSession session, List<PendingQueue.Head> batch, float[][][] states,
+                               int[][] tokens) {
         List<Integer> rows = new ArrayList<>();
         List<GenerationSpec> specs = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {

@@ -53,7 +53,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
         this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch());
         this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
-        this.step = new BatchStep(memory, pending, runtime.sessionForCurrentThread(), codec, metrics,
+        this.step = new BatchStep(memory, pending, runtime, codec, metrics,
                 context::forward, context::currentSystemTimeMs);
         pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> drain(true));
