@@ -44,7 +44,8 @@ public final class ProcessorChildMain {
         user.put(StreamsConfig.consumerPrefix("session.timeout.ms"), "6000");
         user.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
         user.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        ModelRuntime runtime = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 1);
+        // Two ORT threads shared by two stream threads: the production shape (model.threads = CPUs).
+        ModelRuntime runtime = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2);
         KafkaStreams app = new KafkaStreams(MemstreamTopology.build(config, runtime, serdes, new SimpleMeterRegistry()),
                 MemstreamTopology.streamsProperties(config, user));
         app.start();
