@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Train -> evaluate -> export the default model into models/default (exact command of record).
-# Time-boxed: training stops by itself after MAX_MINUTES (default 70); the learning-rate decay and
-# the learning-rate decay follows the time box (--time-schedule) so it completes on a busy CPU;
-# the key-value distance grows when answers at the current distance are right (adaptive). Resumable: run it again
-# and training continues from runs/default/ckpt.pt. One torch thread: on the shared 2-core machine
+# Time-boxed: training stops by itself after MAX_MINUTES (default 70) of training time; the
+# learning-rate decay follows the time box (--time-schedule) so it completes on a busy CPU; the
+# key-value distance grows when answers at the current distance are right (adaptive).
+# Resumable: run it again with a larger MAX_MINUTES and training continues from
+# runs/default/ckpt.pt (elapsed training time is kept in the checkpoint). One torch thread: on the shared 2-core machine
 # (Java builds running) two threads measured 217 tokens/s against 1537 for one (barrier stalls).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
