@@ -28,8 +28,11 @@ import org.apache.kafka.common.utils.Time;
  * pipeline with nothing to install. Not a production broker (one node, replication factor 1).
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
-    /** Without these a one-node cluster cannot create its internal topics and Streams never runs. */
-    private static final Map<String, String> ONE_NODE = Map.of(
+    /**
+     * Without these a one-node cluster cannot create its internal topics and Streams never runs.
+     * Shared with the test fixture, so the demo and the tests run the same broker settings.
+     */
+    public static final Map<String, String> ONE_NODE = Map.of(
             "offsets.topic.replication.factor", "1",
             "offsets.topic.num.partitions", "1",
             "transaction.state.log.replication.factor", "1",

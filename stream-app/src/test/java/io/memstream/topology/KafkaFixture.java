@@ -1,5 +1,7 @@
 package io.memstream.topology;
 
+import io.memstream.embedded.EmbeddedKafkaBroker;
+
 import java.util.Map;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -15,16 +17,7 @@ import org.testcontainers.kafka.KafkaContainer;
 final class KafkaFixture implements AutoCloseable {
 
     /** One-node settings without which Streams waits forever for replication factor 3 topics. */
-    private static final Map<String, String> ONE_NODE = Map.of(
-            "offsets.topic.replication.factor", "1",
-            "offsets.topic.num.partitions", "1",
-            "transaction.state.log.replication.factor", "1",
-            "transaction.state.log.min.isr", "1",
-            "transaction.state.log.num.partitions", "1",
-            "min.insync.replicas", "1",
-            "share.coordinator.state.topic.replication.factor", "1",
-            "share.coordinator.state.topic.min.isr", "1",
-            "group.initial.rebalance.delay.ms", "0");
+    private static final Map<String, String> ONE_NODE = EmbeddedKafkaBroker.ONE_NODE;
 
     private final AutoCloseable broker;
     private final String bootstrap;
