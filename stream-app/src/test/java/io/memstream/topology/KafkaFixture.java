@@ -1,7 +1,6 @@
 package io.memstream.topology;
 
 import io.memstream.embedded.EmbeddedKafkaBroker;
-
 import java.util.Map;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.utils.AppInfoParser;
