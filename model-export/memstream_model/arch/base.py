@@ -11,6 +11,7 @@ generic fallbacks, so a new architecture only has to implement the four methods 
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Tuple, Type
 
@@ -32,30 +33,32 @@ class StateSpec:
     shape: Tuple[int, ...]  # per stream, without the batch dimension
 
 
-class MemoryArch(nn.Module):
-    """Base class: subclasses set `arch_name` and implement the four methods."""
+class MemoryArch(nn.Module, metaclass=abc.ABCMeta):
+    """Base class: subclasses set `arch_name` and implement the abstract methods (an architecture
+    that misses one cannot be instantiated, so the gap shows at build time, not at export)."""
 
     arch_name = "base"
     cache_names: Tuple[str, ...] = ()
 
+    @abc.abstractmethod
     def state_specs(self) -> List[StateSpec]:
-        raise NotImplementedError
+        """Name and per-stream shape of each state tensor, in graph order."""
 
+    @abc.abstractmethod
     def init_state(self, batch: int) -> State:
         """The learned initial state, repeated over the batch."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step(self, state: State, tokens: Tensor, lengths: Tensor) -> Tuple[Tensor, State]:
         """tokens[B,L] int64, lengths[B] -> logits[B,L,V] (logits[:,t] predicts token t), next state."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def prefill(self, state: State, tokens: Tensor, lengths: Tensor) -> Tuple[Tensor, Cache]:
         """-> logits[B,V] for the token after tokens[b, lengths[b]-1], and the decode cache."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def decode(self, token: Tensor, cache: Cache) -> Tuple[Tensor, Cache]:
         """token[B] -> logits[B,V] for the token after it, and the grown cache."""
-        raise NotImplementedError
 
     # ---- optional hooks used by training; the defaults keep new architectures working ----
     def step_with_hidden(self, state: State, tokens: Tensor, lengths: Tensor):
@@ -67,9 +70,9 @@ class MemoryArch(nn.Module):
         """Logits [B,length,V] reproducing the chunk just read from `state` alone, or None."""
         return None
 
+    @abc.abstractmethod
     def max_step_length(self) -> int:
         """Longest chunk `step` accepts (the position table)."""
-        raise NotImplementedError
 
 
 _REGISTRY: Dict[str, Tuple[Type[MemoryArch], Callable]] = {}
