@@ -27,6 +27,47 @@ class ConfigError(ValueError):
     """A model configuration that cannot work; raised before any weights are built."""
 
 
+@dataclass
+class ModelConfig:
+    """What every architecture shares: byte vocabulary, transformer size, memory slots and the
+    chunk/generation lengths that the position table must cover. Architectures subclass it with
+    their own fields and extend `validate`."""
+    vocab_size: int = 260
+    d_model: int = 128
+    n_layers: int = 2
+    n_heads: int = 4
+    memory_slots: int = 16
+    chunk_length: int = 64
+    max_new_tokens: int = 64
+    mlp_ratio: int = 4
+    position_table: int = 0    # rows of the token position table; 0 = chunk_length + max_new_tokens
+
+    def positions(self) -> int:
+        return self.position_table or (self.chunk_length + self.max_new_tokens)
+
+    def validate(self) -> None:
+        if self.memory_slots < 1:
+            raise ConfigError(f"memory_slots must be >= 1 (got {self.memory_slots}): the chunk's "
+                              "first token is predicted from memory and the state would be empty")
+        if self.chunk_length < 1:
+            raise ConfigError(f"chunk_length must be >= 1 (got {self.chunk_length})")
+        if self.max_new_tokens < 0:
+            raise ConfigError(f"max_new_tokens must be >= 0 (got {self.max_new_tokens})")
+        if self.chunk_length > self.positions():
+            raise ConfigError(f"chunk_length {self.chunk_length} is larger than the position "
+                              f"table ({self.positions()} rows)")
+        if self.chunk_length + self.max_new_tokens > self.positions():
+            raise ConfigError(f"chunk_length + max_new_tokens = "
+                              f"{self.chunk_length + self.max_new_tokens} exceeds the position "
+                              f"table ({self.positions()} rows)")
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
+        if self.n_layers < 1:
+            raise ConfigError("n_layers must be >= 1")
+        if self.vocab_size < 260:
+            raise ConfigError("vocab_size must cover the byte tokenizer (>= 260)")
+
+
 @dataclass(frozen=True)
 class StateSpec:
     name: str            # graph input name; the graph output is "next_" + name

@@ -19,37 +19,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .base import ConfigError, MemoryArch, StateSpec, register
-from .rmt import Block
+from .base import MemoryArch, ModelConfig, StateSpec, register
+from .rmt import Block, kv_decode, kv_prefill_outputs
 
 
 @dataclass
-class FAMConfig:
-    vocab_size: int = 260
-    d_model: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
+class FAMConfig(ModelConfig):
     memory_slots: int = 8      # FAM vectors per layer
-    chunk_length: int = 64
-    max_new_tokens: int = 64
-    mlp_ratio: int = 4
-    position_table: int = 0    # 0 = chunk_length + max_new_tokens
-
-    def positions(self) -> int:
-        return self.position_table or (self.chunk_length + self.max_new_tokens)
-
-    def validate(self) -> None:
-        if self.memory_slots < 1:
-            raise ConfigError(f"memory_slots must be >= 1 (got {self.memory_slots})")
-        if self.chunk_length < 1 or self.max_new_tokens < 0:
-            raise ConfigError("chunk_length must be >= 1 and max_new_tokens >= 0")
-        if self.chunk_length + self.max_new_tokens > self.positions():
-            raise ConfigError(f"chunk_length {self.chunk_length} (+ max_new_tokens) is larger than "
-                              f"the position table ({self.positions()} rows)")
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
-        if self.n_layers < 1:
-            raise ConfigError("n_layers must be >= 1")
 
 
 @register("fam", FAMConfig)
@@ -117,22 +93,8 @@ class FAM(MemoryArch):
         return self.head(h[:, :L]), (nxt,)
 
     def prefill(self, state, tokens, lengths):
-        L = tokens.shape[1]
         h, kvs, key_ok, _ = self._run(state[0], tokens, lengths)
-        last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
-        h_last = (h[:, 1:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
-        cache_kv = torch.stack([t for kv in kvs for t in kv], dim=1)
-        return self.head(h_last), (cache_kv, key_ok.to(h.dtype), lengths)
+        return kv_prefill_outputs(self, h, 1, kvs, key_ok, tokens, lengths)
 
     def decode(self, token, cache):
-        cache_kv, cache_mask, cache_pos = cache
-        x = (self.wte(token) + self.wpe(cache_pos)).unsqueeze(1)
-        ones = torch.ones_like(cache_mask[:, :1])
-        allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
-        new = []
-        for n, blk in enumerate(self.blocks):
-            x, k, v = blk.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed)
-            new += [k, v]
-        logits = self.head(self.ln_f(x[:, 0]))
-        next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
-        return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1)
+        return kv_decode(self, token, cache)

@@ -29,43 +29,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import ConfigError, MemoryArch, StateSpec, register
+from .base import ConfigError, MemoryArch, ModelConfig, StateSpec, register
 from .rmt import MLP, NEG
 
 SQRT2 = math.sqrt(2.0)
 
 
 @dataclass
-class InfinityConfig:
-    vocab_size: int = 260
-    d_model: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
+class InfinityConfig(ModelConfig):
     memory_slots: int = 16     # N basis functions per layer
-    chunk_length: int = 64
-    max_new_tokens: int = 64
-    mlp_ratio: int = 4
-    position_table: int = 0
     samples: int = 32          # M points taken from the old signal at each write
     bins: int = 16             # histogram of attention for sticky memories
     ridge: float = 0.5
     newton_iters: int = 24
 
-    def positions(self) -> int:
-        return self.position_table or (self.chunk_length + self.max_new_tokens)
-
     def validate(self) -> None:
-        if self.memory_slots < 1:
-            raise ConfigError(f"memory_slots must be >= 1 (got {self.memory_slots})")
-        if self.chunk_length < 1 or self.max_new_tokens < 0:
-            raise ConfigError("chunk_length must be >= 1 and max_new_tokens >= 0")
-        if self.chunk_length + self.max_new_tokens > self.positions():
-            raise ConfigError(f"chunk_length {self.chunk_length} (+ max_new_tokens) is larger than "
-                              f"the position table ({self.positions()} rows)")
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
-        if self.samples < 1 or self.bins < 1 or self.ridge <= 0 or self.n_layers < 1:
-            raise ConfigError("samples, bins, n_layers must be >= 1 and ridge > 0")
+        super().validate()
+        if self.samples < 1 or self.bins < 1 or self.ridge <= 0:
+            raise ConfigError("samples and bins must be >= 1 and ridge > 0")
 
 
 def rbf(t, centers, widths):

@@ -33,48 +33,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Cache, ConfigError, MemoryArch, State, StateSpec, register
+from .base import Cache, ConfigError, MemoryArch, ModelConfig, State, StateSpec, register
 
 NEG = -1e9  # a finite fill: exp underflows to 0 and no row is ever all -inf (memory is always visible)
 
 
 @dataclass
-class RMTConfig:
-    vocab_size: int = 260
-    d_model: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
-    memory_slots: int = 16
-    chunk_length: int = 64
-    max_new_tokens: int = 64
+class RMTConfig(ModelConfig):
     mem_layers: int = 1        # blocks in the memory module
-    mlp_ratio: int = 4
-    position_table: int = 0    # rows of the token position table; 0 = chunk_length + max_new_tokens
-
-    def positions(self) -> int:
-        return self.position_table or (self.chunk_length + self.max_new_tokens)
 
     def validate(self) -> None:
-        if self.memory_slots < 1:
-            raise ConfigError(f"memory_slots must be >= 1 (got {self.memory_slots}): the chunk's "
-                              "first token is predicted from memory and the state would be empty")
-        if self.chunk_length < 1:
-            raise ConfigError(f"chunk_length must be >= 1 (got {self.chunk_length})")
-        if self.max_new_tokens < 0:
-            raise ConfigError(f"max_new_tokens must be >= 0 (got {self.max_new_tokens})")
-        if self.chunk_length > self.positions():
-            raise ConfigError(f"chunk_length {self.chunk_length} is larger than the position "
-                              f"table ({self.positions()} rows)")
-        if self.chunk_length + self.max_new_tokens > self.positions():
-            raise ConfigError(f"chunk_length + max_new_tokens = "
-                              f"{self.chunk_length + self.max_new_tokens} exceeds the position "
-                              f"table ({self.positions()} rows)")
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
-        if self.n_layers < 1 or self.mem_layers < 1:
-            raise ConfigError("n_layers and mem_layers must be >= 1")
-        if self.vocab_size < 260:
-            raise ConfigError("vocab_size must cover the byte tokenizer (>= 260)")
+        super().validate()
+        if self.mem_layers < 1:
+            raise ConfigError("mem_layers must be >= 1")
 
 
 def attend(q, k, v, allowed, scale: float, bias=None):
@@ -171,6 +142,34 @@ class MemoryBlock(nn.Module):
         s = self.ln_s(m)
         m = m + self.self_attn(s, s, torch.ones(1, 1, 1, 1, dtype=torch.bool))[0]
         return m + self.mlp(self.ln_f(m))
+
+
+def kv_prefill_outputs(model, h, chunk_start: int, kvs, key_ok, tokens, lengths):
+    """prefill's outputs for architectures whose decode cache is every layer's keys/values (rmt,
+    fam): logits after each row's last real token (h[:, chunk_start:] are the chunk's positions;
+    the hidden state is selected with a one-hot, no gather), and the cache (kv [B, 2*layers, H, T,
+    hd], key mask [B, T], next position [B])."""
+    L = tokens.shape[1]
+    last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
+    h_last = (h[:, chunk_start:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
+    cache_kv = torch.stack([t for kv in kvs for t in kv], dim=1)
+    return model.head(h_last), (cache_kv, key_ok.to(h.dtype), lengths)
+
+
+def kv_decode(model, token, cache):
+    """One token through `model.blocks` over the cache `kv_prefill_outputs` made: the token sees
+    every cached key the mask allows plus itself; the cache grows by one position."""
+    cache_kv, cache_mask, cache_pos = cache
+    x = (model.wte(token) + model.wpe(cache_pos)).unsqueeze(1)
+    ones = torch.ones_like(cache_mask[:, :1])
+    allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
+    new = []
+    for n, blk in enumerate(model.blocks):
+        x, k, v = blk.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed)
+        new += [k, v]
+    logits = model.head(model.ln_f(x[:, 0]))
+    next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
+    return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1)
 
 
 @register("rmt", RMTConfig)
@@ -280,26 +279,11 @@ class RMT(MemoryArch):
 
     def prefill(self, state, tokens, lengths):
         M = self.cfg.memory_slots
-        L = tokens.shape[1]
         h, kvs, key_ok = self._predict(state[0], tokens, lengths)
-        # hidden state of the last real token of each row, selected with a one-hot (no gather)
-        last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
-        h_last = (h[:, M:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
-        cache_kv = torch.stack([t for kv in kvs for t in kv], dim=1)  # [B, 2*layers, H, M+L, hd]
-        return self.head(h_last), (cache_kv, key_ok.to(h.dtype), lengths)
+        return kv_prefill_outputs(self, h, M, kvs, key_ok, tokens, lengths)
 
     def decode(self, token, cache):
-        cache_kv, cache_mask, cache_pos = cache
-        x = (self.wte(token) + self.wpe(cache_pos)).unsqueeze(1)
-        ones = torch.ones_like(cache_mask[:, :1])
-        allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
-        new = []
-        for n, blk in enumerate(self.blocks):
-            x, k, v = blk.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed)
-            new += [k, v]
-        logits = self.head(self.ln_f(x[:, 0]))
-        next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
-        return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1)
+        return kv_decode(self, token, cache)
 
     def recall_logits(self, state, length: int):
         """Non-autoregressive reconstruction of the last chunk from the memory alone: queries are
