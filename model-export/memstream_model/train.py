@@ -60,6 +60,8 @@ class TrainConfig:
     ckpt_every: int = 200
     device: str = "auto"
     threads: int = 2                # torch intra-op threads (1 is faster on a contended 2-core box)
+    init_from: str = ""             # start from this checkpoint's weights (a new stage: fresh
+                                    # optimizer, schedule and curriculum; model config taken from it)
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
@@ -206,6 +208,20 @@ def validate(cfg: TrainConfig, model: MemoryArch) -> None:
         raise ConfigError(f"{cfg.kv_facts} key-value facts do not fit in a chunk of {C}")
 
 
+def init_weights(cfg: TrainConfig, path: str, log) -> MemoryArch:
+    """The model of an earlier stage: its architecture and config must be the ones asked for
+    (a silent change of shape would only surface as a load error deep inside torch)."""
+    model, ck = checkpoint.load(path)
+    if ck["architecture"] != cfg.arch:
+        raise ConfigError(f"--init-from {path} is a {ck['architecture']} model, not {cfg.arch}")
+    want = json.loads(cfg.model_config) if cfg.model_config else {}
+    diff = {k: (v, ck["model_config"].get(k)) for k, v in want.items() if ck["model_config"].get(k) != v}
+    if diff:
+        raise ConfigError(f"--init-from {path}: model config differs (asked, found): {diff}")
+    log(f"initialised from {path} (step {ck['step']} of its run)")
+    return model
+
+
 def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     """Train; returns the checkpoint path."""
     torch.set_num_threads(max(1, cfg.threads))
@@ -214,6 +230,8 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     dev = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
                        ("cpu" if cfg.device == "auto" else cfg.device))
     model = build(cfg.arch, json.loads(cfg.model_config) if cfg.model_config else {})
+    if cfg.init_from and not (resume and os.path.exists(os.path.join(out, "ckpt.pt"))):
+        model = init_weights(cfg, cfg.init_from, log)
     validate(cfg, model)
     model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))

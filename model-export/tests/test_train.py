@@ -87,6 +87,23 @@ def test_resume_continues(corpus_dir, tmp_path):
     assert any(l.startswith("step 3/3") for l in lines)
 
 
+def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
+    first = train.run(cfg(corpus_dir, max_steps=2), str(tmp_path / "s1"), log=lambda s: None)
+    lines = []
+    second = train.run(cfg(corpus_dir, max_steps=1, init_from=first, lr=0.0, warmup=1000),
+                       str(tmp_path / "s2"), log=lines.append)
+    assert any("initialised from" in l for l in lines)
+    a = torch.load(first, weights_only=False)["model"]
+    b = torch.load(second, weights_only=False)
+    assert b["step"] == 1  # a fresh schedule, not step 3 of the first stage
+    # learning rate 0 during warmup: the weights are exactly the first stage's
+    assert all(torch.equal(a[k], b["model"][k]) for k in a)
+    from memstream_model.arch import ConfigError
+    with pytest.raises(ConfigError, match="model config differs"):
+        train.run(cfg(corpus_dir, init_from=first, model_config=json.dumps(dict(TINY, n_layers=3))),
+                  str(tmp_path / "s3"), log=lambda s: None)
+
+
 def test_bad_training_config(corpus_dir, tmp_path):
     from memstream_model.arch import ConfigError
     with pytest.raises(ConfigError, match="kv_max_distance"):
