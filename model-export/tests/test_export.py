@@ -34,11 +34,13 @@ def test_round_trip_with_onnxruntime(exported):
     with torch.no_grad():
         st = m.init_state(5)
         ref_l, ref_s = m.step(st, toks, ln)
-    name = m.state_specs()[0].name
-    got = s.run(None, {name: st[0].numpy(), "tokens": toks.numpy(), "lengths": ln.numpy()})
+    names = [sp.name for sp in m.state_specs()]
+    got = s.run(None, {**{n: t.numpy() for n, t in zip(names, st)}, "tokens": toks.numpy(),
+                       "lengths": ln.numpy()})
     for r, n in enumerate(ln.tolist()):
         assert np.abs(got[0][r, :n] - ref_l[r, :n].numpy()).max() < 1e-4
-    assert np.abs(got[1] - ref_s[0].numpy()).max() < 1e-4
+    for i, ref in enumerate(ref_s):  # every state tensor, in manifest order
+        assert np.abs(got[1 + i] - ref.numpy()).max() < 1e-4
 
 
 @needs_ort

@@ -5,7 +5,10 @@ After Martins, Marinho, Martins, "infinity-former: Infinite Memory Transformer",
 X(t) = B^T psi(t), with N Gaussian radial basis functions psi; the state is the coefficient
 matrix B[N, d] per layer, so it has a fixed size however long the stream.
 
-- Reading: besides causal attention over the chunk, every query attends to the signal with a
+- Short-term memory: as in the paper, the chunk's queries also attend to the previous `stm_length`
+  positions of each layer's input (the layer inputs are kept in the state, so the keys and values
+  are recomputed with the current weights); the long-term memory holds everything before.
+- Reading: besides causal attention over [short-term memory ; chunk], every query attends to the signal with a
   Gaussian density N(mu, sigma^2) over t (mu, sigma from the query's scores against the memory
   keys); E[psi_n(t)] under that density is closed-form, so the read is a few matmuls.
 - Writing: the old signal is sampled at M points and squeezed into [0, tau], the chunk's real
@@ -18,7 +21,8 @@ matrix B[N, d] per layer, so it has a fixed size however long the stream.
 
 Each chunk starts with a learned start vector whose output predicts token 0 (the contract's
 "logits[:, t] predict token t"). The decode cache holds the local keys/values as in `rmt` plus
-the per-layer memory keys/values (`cache_ltm`), passed through unchanged.
+the per-layer memory keys/values (`cache_ltm`), passed through unchanged; the short-term memory's
+keys/values lead the local cache, so decoding sees them like any earlier position.
 """
 from __future__ import annotations
 
@@ -42,11 +46,14 @@ class InfinityConfig(ModelConfig):
     bins: int = 16             # histogram of attention for sticky memories
     ridge: float = 0.5
     newton_iters: int = 24
+    stm_length: int = 16       # short-term memory: earlier positions per layer attended directly
 
     def validate(self) -> None:
         super().validate()
         if self.samples < 1 or self.bins < 1 or self.ridge <= 0:
             raise ConfigError("samples and bins must be >= 1 and ridge > 0")
+        if self.stm_length < 1:  # an empty state tensor would be a zero-sized graph input
+            raise ConfigError(f"stm_length must be >= 1 (got {self.stm_length})")
 
 
 def rbf(t, centers, widths):
@@ -95,10 +102,13 @@ class InfLayer(nn.Module):
         r = widths * torch.rsqrt(tot) * torch.exp(-0.5 * (mu.unsqueeze(-1) - centers) ** 2 / tot)
         return self.merge(torch.matmul(r, mv)), mu, torch.sqrt(var)
 
-    def forward(self, x, allowed, mk, mv, centers, widths):
-        a = self.ln1(x)
-        q, k, v = self.qkv(a).chunk(3, dim=-1)
-        q, k, v = self.heads(q), self.heads(k), self.heads(v)
+    def forward(self, stm, x, allowed, mk, mv, centers, widths):
+        """x: this chunk's positions; stm: the short-term memory before them (keys/values only)."""
+        W = stm.shape[1]
+        a_all = self.ln1(torch.cat([stm, x], dim=1))
+        a = a_all[:, W:]
+        q, k, v = self.qkv(a_all).chunk(3, dim=-1)
+        q, k, v = self.heads(q[:, W:]), self.heads(k), self.heads(v)
         sc = torch.matmul(q, k.transpose(-2, -1)) * self.scale
         sc = torch.where(allowed, sc, torch.full_like(sc, NEG))
         local = self.merge(torch.matmul(torch.softmax(sc, dim=-1), v))
@@ -141,6 +151,7 @@ class Infinity(MemoryArch):
                 if isinstance(mod, nn.Linear) and mod.bias is not None:
                     nn.init.zeros_(mod.bias)
         self.coef_init = nn.Parameter(torch.randn(cfg.n_layers, N, d) * 0.02)
+        self.stm_init = nn.Parameter(torch.randn(cfg.n_layers, cfg.stm_length, d) * 0.02)
         self.head.weight = self.wte.weight
         # basis: centres spread over [0, 1], width ~ spacing (fixed, not learned, as in the paper)
         self.register_buffer("centers", torch.linspace(0.0, 1.0, N), persistent=False)
@@ -148,10 +159,12 @@ class Infinity(MemoryArch):
 
     def state_specs(self):
         c = self.cfg
-        return [StateSpec("ltm", (c.n_layers, c.memory_slots, c.d_model))]
+        return [StateSpec("ltm", (c.n_layers, c.memory_slots, c.d_model)),
+                StateSpec("stm", (c.n_layers, c.stm_length, c.d_model))]
 
     def init_state(self, batch: int):
-        return (self.coef_init.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(),)
+        return (self.coef_init.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(),
+                self.stm_init.unsqueeze(0).expand(batch, -1, -1, -1).contiguous())
 
     def max_step_length(self) -> int:
         return self.cfg.positions()
@@ -198,35 +211,46 @@ class Infinity(MemoryArch):
         gram = torch.matmul(basis.transpose(1, 2), basis) + c.ridge * eye
         return self._solve(gram, torch.matmul(basis.transpose(1, 2), x_all))
 
-    def _run(self, coef, tokens, lengths, write: bool):
+    @staticmethod
+    def _last_real(seq, lengths, W: int):
+        """The last W real rows of seq = [stm (W) ; start ; chunk (L, padded)] -> [B, W, d]:
+        rows lengths+1 .. lengths+W, picked with a one-hot matmul (no gather in the graph)."""
+        p = torch.arange(seq.shape[1], device=seq.device).view(1, 1, -1)
+        want = lengths.view(-1, 1, 1) + 1 + torch.arange(W, device=seq.device).view(1, -1, 1)
+        return torch.matmul((p == want).to(seq.dtype), seq)
+
+    def _run(self, coef, stm, tokens, lengths, write: bool):
         B, L = tokens.shape
+        W = self.cfg.stm_length
         pos = torch.arange(L, device=tokens.device)
         h = torch.cat([self.start.view(1, 1, -1).expand(B, 1, -1),
                        self.wte(tokens) + self.wpe(pos)], dim=1)
-        i = torch.arange(L + 1, device=tokens.device).unsqueeze(1)
-        j = torch.arange(L + 1, device=tokens.device).unsqueeze(0)
-        key_ok = (j == 0) | ((j - 1) < lengths.unsqueeze(1))
+        # queries: start + chunk (L+1); keys: short-term memory + start + chunk (W+L+1)
+        i = torch.arange(L + 1, device=tokens.device).unsqueeze(1) + W
+        j = torch.arange(W + L + 1, device=tokens.device).unsqueeze(0)
+        key_ok = (j <= W) | ((j - W - 1) < lengths.unsqueeze(1))
         allowed = ((j <= i).unsqueeze(0) & key_ok.unsqueeze(1)).unsqueeze(1)
-        kvs, mems, new = [], [], []
+        kvs, mems, new, new_stm = [], [], [], []
         for n, layer in enumerate(self.layers):
             mk, mv = layer.memory_kv(coef[:, n])
-            x, k, v, mu, sd = layer(h, allowed, mk, mv, self.centers, self.widths)
-            if write:  # the layer's input is what its memory stores
+            x, k, v, mu, sd = layer(stm[:, n], h, allowed, mk, mv, self.centers, self.widths)
+            if write:  # the layer's input is what its memories store
                 new.append(self._write(coef[:, n], h, lengths, mu, sd))
+                new_stm.append(self._last_real(torch.cat([stm[:, n], h], dim=1), lengths, W))
             kvs += [k, v]
             mems += [mk, mv]
             h = x
-        nxt = torch.stack(new, dim=1) if write else None
+        nxt = (torch.stack(new, dim=1), torch.stack(new_stm, dim=1)) if write else None
         return self.ln_f(h), kvs, mems, key_ok, nxt
 
     def step(self, state, tokens, lengths):
         L = tokens.shape[1]
-        h, _, _, _, nxt = self._run(state[0], tokens, lengths, True)
-        return self.head(h[:, :L]), (nxt,)
+        h, _, _, _, nxt = self._run(state[0], state[1], tokens, lengths, True)
+        return self.head(h[:, :L]), nxt
 
     def prefill(self, state, tokens, lengths):
         L = tokens.shape[1]
-        h, kvs, mems, key_ok, _ = self._run(state[0], tokens, lengths, False)
+        h, kvs, mems, key_ok, _ = self._run(state[0], state[1], tokens, lengths, False)
         last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
         h_last = (h[:, 1:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
         return self.head(h_last), (torch.stack(kvs, dim=1), key_ok.to(h.dtype), lengths,
