@@ -60,6 +60,8 @@ class TrainConfig:
     ckpt_every: int = 200
     device: str = "auto"
     threads: int = 2                # torch intra-op threads (1 is faster on a contended 2-core box)
+    state_passing: float = 0.0      # share of rows that start from the previous step's final state
+                                    # (TransformerFAM's random state passing) instead of the initial one
     init_from: str = ""             # start from this checkpoint's weights (a new stage: fresh
                                     # optimizer, schedule and curriculum; model config taken from it)
 
@@ -107,11 +109,12 @@ def vicreg(state_tensor, eps=1e-4, cov_weight=0.04):
     return var_term + cov_weight * (off ** 2).sum() / z.shape[1]
 
 
-def sequence_losses(model: MemoryArch, cfg: TrainConfig, tokens, mask, chunk: int):
-    """Forward over one batch of sequences; returns a dict of losses and metrics."""
+def sequence_losses(model: MemoryArch, cfg: TrainConfig, tokens, mask, chunk: int, start_state=None):
+    """Forward over one batch of sequences (from `start_state`, default the initial state);
+    returns a dict of losses and metrics, and the final state under "final_state"."""
     B, T = tokens.shape
     n = cfg.n_chunks
-    state = model.init_state(B)
+    state = start_state if start_state is not None else model.init_state(B)
     lm_sum, lm_cnt = 0.0, 0
     kv_sum, kv_cnt, kv_hit = 0.0, 0, 0
     rec_sum, rec_n, vic_sum = 0.0, 0, 0.0
@@ -143,7 +146,7 @@ def sequence_losses(model: MemoryArch, cfg: TrainConfig, tokens, mask, chunk: in
            "recall": rec_sum / rec_n if rec_n else tokens.new_zeros((), dtype=torch.float32),
            "vic": vic_sum / n if not isinstance(vic_sum, float) else tokens.new_zeros((), dtype=torch.float32),
            "kv_acc": kv_hit / kv_cnt if kv_cnt else float("nan"),
-           "tokens": B * T}
+           "tokens": B * T, "final_state": state}
     out["mem"] = tokens.new_zeros((), dtype=torch.float32)
     if not cfg.no_mem and cfg.w_mem > 0 and n >= 3:
         # compositional recurrence: reading chunks k and k+1 at once must write the memory that
@@ -198,10 +201,25 @@ def distance_at(cfg: TrainConfig, p: float) -> int:
     return 1 + int(round((cfg.kv_max_distance - 1) * q))
 
 
+def passed_state(model: MemoryArch, cfg: TrainConfig, step: int, carry):
+    """Random state passing (Hwang et al., TransformerFAM, sec. 3.3): a random share of the rows
+    starts from the state another sequence ended in, so the model meets memories that have
+    absorbed far more than one training sequence. Row choice is a function of (seed, step)."""
+    if cfg.state_passing <= 0 or carry is None:
+        return None
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    init = model.init_state(carry[0].shape[0])
+    take = torch.rand(carry[0].shape[0], generator=g) < cfg.state_passing
+    return tuple(torch.where(take.to(c.device).view(-1, *[1] * (c.dim() - 1)), c, i)
+                 for c, i in zip(carry, init))
+
+
 def validate(cfg: TrainConfig, model: MemoryArch) -> None:
     C = model.cfg.chunk_length
     if cfg.n_chunks < 1:
         raise ConfigError("n_chunks must be >= 1")
+    if not 0.0 <= cfg.state_passing <= 1.0:
+        raise ConfigError(f"state_passing is a share of rows, 0..1 (got {cfg.state_passing})")
     if cfg.kv_fraction > 0 and cfg.kv_max_distance >= cfg.n_chunks:
         raise ConfigError(f"kv_max_distance {cfg.kv_max_distance} must be < n_chunks {cfg.n_chunks}")
     if cfg.kv_fraction > 0 and 1 + cfg.kv_facts * data.KVConfig(cfg.kv_facts).fact_len() > C:
@@ -240,6 +258,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     start, elapsed0 = 0, 0.0
     # adaptive curriculum: the longest distance asked so far, and an EMA of answer accuracy
     adaptive_d, acc_ema = 1, 0.0
+    carry = None  # the last step's final state, for random state passing
     if resume and os.path.exists(ck_path):
         ck = torch.load(ck_path, map_location=dev, weights_only=False)
         model.load_state_dict(ck["model"])
@@ -248,6 +267,8 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
         elapsed0 = float(ck.get("extra", {}).get("elapsed", 0.0))
         adaptive_d = int(ck.get("extra", {}).get("adaptive_d", 1))
         acc_ema = float(ck.get("extra", {}).get("acc_ema", 0.0))
+        carry = ck.get("extra", {}).get("carry")
+        carry = tuple(c.to(dev) for c in carry) if carry is not None else None
         log(f"resumed from {ck_path} at step {start}")
     corpus = data.split(data.load_corpus(cfg.data), cfg.holdout_frac)
     C = model.cfg.chunk_length
@@ -271,7 +292,8 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        parts = sequence_losses(model, cfg, tk, mk, C)
+        parts = sequence_losses(model, cfg, tk, mk, C, passed_state(model, cfg, step, carry))
+        carry = tuple(x.detach() for x in parts["final_state"]) if cfg.state_passing > 0 else None
         loss = total_loss(cfg, parts)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -298,9 +320,11 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
                 f"lr {lr:.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
         if step % cfg.ckpt_every == 0:
             checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
-                                                                   "adaptive_d": adaptive_d, "acc_ema": acc_ema})
+                                                                   "adaptive_d": adaptive_d, "acc_ema": acc_ema,
+                                                                   "carry": carry})
     checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
-                                                           "adaptive_d": adaptive_d, "acc_ema": acc_ema})
+                                                           "adaptive_d": adaptive_d, "acc_ema": acc_ema,
+                                                           "carry": carry})
     log(f"saved {ck_path} at step {step} after {(time.time() - t0) / 60:.1f} min")
     return ck_path
 

@@ -104,6 +104,38 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
                   str(tmp_path / "s3"), log=lambda s: None)
 
 
+def test_random_state_passing_mixes_rows_deterministically(corpus_dir):
+    from memstream_model.arch import build
+    m = build("fam", TINY)
+    init = m.init_state(16)
+    carry = tuple(torch.randn(t.shape) for t in init)
+    assert train.passed_state(m, cfg(corpus_dir), 5, carry) is None          # off by default
+    assert train.passed_state(m, cfg(corpus_dir, state_passing=0.5), 5, None) is None  # first step
+    assert torch.equal(train.passed_state(m, cfg(corpus_dir, state_passing=1.0), 5, carry)[0], carry[0])
+    a = train.passed_state(m, cfg(corpus_dir, state_passing=0.5), 5, carry)[0]
+    b = train.passed_state(m, cfg(corpus_dir, state_passing=0.5), 5, carry)[0]
+    assert torch.equal(a, b)
+    from_carry = [torch.equal(a[r], carry[0][r]) for r in range(16)]
+    from_init = [torch.equal(a[r], init[0][r]) for r in range(16)]
+    assert all(x != y for x, y in zip(from_carry, from_init)) and 0 < sum(from_carry) < 16
+
+
+def test_training_with_state_passing_resumes_identically(corpus_dir, tmp_path):
+    # constant learning rate and adaptive curriculum: nothing depends on max_steps, so 2 + 2
+    # resumed steps must replay 4 straight ones (the passed state travels in the checkpoint)
+    def c(steps):
+        return cfg(corpus_dir, arch="fam", state_passing=0.5, max_steps=steps, min_lr_frac=1.0,
+                   curriculum_adaptive=True)
+    straight = []
+    train.run(c(4), str(tmp_path / "a"), log=straight.append)
+    out = str(tmp_path / "b")
+    train.run(c(2), out, log=lambda s: None)
+    resumed = []
+    train.run(c(4), out, resume=True, log=resumed.append)
+    key = lambda lines: [l.split(" tok/s")[0] for l in lines if l.startswith(("step 3/", "step 4/"))]
+    assert key(straight) == key(resumed) and len(key(straight)) == 2
+
+
 def test_bad_training_config(corpus_dir, tmp_path):
     from memstream_model.arch import ConfigError
     with pytest.raises(ConfigError, match="kv_max_distance"):
