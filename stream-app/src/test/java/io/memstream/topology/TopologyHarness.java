@@ -42,11 +42,15 @@ final class TopologyHarness implements AutoCloseable {
     private final Path stateDir;
 
     TopologyHarness(Map<String, String> settings) {
+        this(settings, TestModels.tinyRuntime());
+    }
+
+    /** The topology on another model (the caller owns and closes the runtime). */
+    TopologyHarness(Map<String, String> settings, ModelRuntime runtime) {
         Properties user = new Properties();
         user.putAll(settings);
         config = TopologyConfig.fromProperties(user);
         serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://ttd-" + UUID.randomUUID()));
-        ModelRuntime runtime = TestModels.tinyRuntime();
         try {
             stateDir = Files.createTempDirectory("memstream-ttd");
         } catch (IOException e) {
