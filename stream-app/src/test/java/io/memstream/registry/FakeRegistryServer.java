@@ -23,7 +23,7 @@ import javax.net.ssl.SSLContext;
  * API to store and serve schemas, plus canned error answers and a record of every request.
  */
 final class FakeRegistryServer implements AutoCloseable {
-    record Seen(String method, String path, String contentType, String authorization, String body) {
+    record Seen(String method, String path, String contentType, String authorization, String body, long atNanos) {
     }
 
     record Canned(int status, String body) {
@@ -37,6 +37,8 @@ final class FakeRegistryServer implements AutoCloseable {
     final List<Seen> requests = new CopyOnWriteArrayList<>();
     private int failuresLeft;
     private int failureStatus;
+    private int stallsLeft;
+    private long stallMillis;
 
     FakeRegistryServer() throws IOException {
         this(null);
@@ -72,6 +74,12 @@ final class FakeRegistryServer implements AutoCloseable {
         failureStatus = status;
     }
 
+    /** The next {@code n} requests are answered only after {@code millis} (a registry too slow to answer). */
+    synchronized void stallNext(int n, long millis) {
+        stallsLeft = n;
+        stallMillis = millis;
+    }
+
     long count(String method, String pathPrefix) {
         return requests.stream().filter(r -> r.method().equals(method) && r.path().startsWith(pathPrefix)).count();
     }
@@ -80,7 +88,15 @@ final class FakeRegistryServer implements AutoCloseable {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String path = exchange.getRequestURI().getRawPath();
         requests.add(new Seen(exchange.getRequestMethod(), path, exchange.getRequestHeaders().getFirst("Content-Type"),
-                exchange.getRequestHeaders().getFirst("Authorization"), body));
+                exchange.getRequestHeaders().getFirst("Authorization"), body, System.nanoTime()));
+        if (stallsLeft > 0) {
+            stallsLeft--;
+            try {
+                Thread.sleep(stallMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (failuresLeft > 0) {
             failuresLeft--;
             send(exchange, failureStatus, "{\"error_code\":" + failureStatus + ",\"message\":\"outage\"}");
