@@ -74,6 +74,11 @@ class RestSchemaRegistryClientTest {
         assertEquals(1, server.count("POST", "/subjects/chunks-value/versions"));
         assertEquals(0, server.count("GET", "/schemas/ids/"), "the id of a registered schema is known");
         assertEquals(2, server.count("GET", "/subjects/chunks-value/versions/latest"));
+
+        RestSchemaRegistryClient reader = client(Map.of());
+        assertEquals(CHUNK, reader.schemaById(id));
+        assertEquals(CHUNK, reader.schemaById(id));
+        assertEquals(1, server.count("GET", "/schemas/ids/" + id), "a schema fetched by id is cached");
     }
 
     @Test
