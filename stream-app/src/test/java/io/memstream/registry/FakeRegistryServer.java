@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -35,6 +37,8 @@ final class FakeRegistryServer implements AutoCloseable {
     private final Map<String, List<Integer>> subjects = new LinkedHashMap<>();
     private final Map<String, Canned> cannedByPathPrefix = new LinkedHashMap<>();
     final List<Seen> requests = new CopyOnWriteArrayList<>();
+    /** TLS connections accepted (HTTPS only), counted before their handshake. */
+    final AtomicInteger tlsConnections = new AtomicInteger();
     private int failuresLeft;
     private int failureStatus;
     private int stallsLeft;
@@ -51,7 +55,14 @@ final class FakeRegistryServer implements AutoCloseable {
             server = HttpServer.create(loopback, 0);
         } else {
             HttpsServer https = HttpsServer.create(loopback, 0);
-            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    // Called once for every TLS connection, whether or not its handshake succeeds.
+                    tlsConnections.incrementAndGet();
+                    params.setSSLParameters(getSSLContext().getDefaultSSLParameters());
+                }
+            });
             server = https;
         }
         server.createContext("/", this::handle);
