@@ -249,11 +249,10 @@ class RestSchemaRegistryClientTest {
         RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.REQUEST_TIMEOUT_MS, "300",
                 RegistryClientConfig.MAX_RETRIES, "0"));
         server.stallNext(1, 3000);
-        long start = System.nanoTime();
+        // Had the client waited for the stalled answer, it would have got the fake's 404 for id 1 instead.
         var error = assertThrows(RegistryUnavailableException.class, () -> client.schemaById(1));
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertInstanceOf(java.net.http.HttpTimeoutException.class, error.getCause(), error.getMessage());
         assertTrue(error.getMessage().contains("timed out"), error.getMessage());
-        assertTrue(millis < 2500, "gave up after the 300 ms timeout, not after the registry's 3 s: " + millis + " ms");
     }
 
     @Test
