@@ -4,13 +4,21 @@ memstream's Java serde against a real registry.
 
   decode <registry-url>                         hex records on stdin -> one JSON object per line
   encode <registry-url> <topic> <schema-file>   JSON records on stdin -> hex records, one per line
+  produce <registry-url> <bootstrap> <topic> <schema-file>
+                                                {"key": k, "value": {...}} lines on stdin -> Kafka
+                                                (key: plain UTF-8 string; value: Avro in the wire format)
+  consume <registry-url> <bootstrap> <topic> <count> <timeout-s>
+                                                <count> records read_committed -> {"key", "value"} lines
 """
 import datetime
 import json
 import sys
+import time
+import uuid
 
 from confluent_kafka.avro import CachedSchemaRegistryClient, loads
 from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
+from confluent_kafka import Consumer, Producer
 
 
 def plain(value):
@@ -22,6 +30,55 @@ def plain(value):
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+def with_timestamp(record):
+    """python-avro wants a datetime for timestamp-millis; the JSON lines carry epoch milliseconds."""
+    record["producedAt"] = datetime.datetime.fromtimestamp(record["producedAt"] / 1000, tz=datetime.timezone.utc)
+    return record
+
+
+def produce(serializer, bootstrap, topic, schema_file):
+    with open(schema_file, encoding="utf-8") as f:
+        schema = loads(f.read())
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    failures = []
+
+    def delivered(err, msg):
+        if err is not None:
+            failures.append(str(err))
+
+    count = 0
+    for line in sys.stdin:
+        if line.strip():
+            entry = json.loads(line)
+            value = serializer.encode_record_with_schema(topic, schema, with_timestamp(entry["value"]))
+            producer.produce(topic, key=entry["key"].encode("utf-8"), value=value, on_delivery=delivered)
+            count += 1
+    if producer.flush(30) != 0 or failures:
+        sys.exit("not delivered: %s" % failures)
+    print(json.dumps({"produced": count}), flush=True)
+
+
+def consume(serializer, bootstrap, topic, count, timeout_s):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "interop-" + str(uuid.uuid4()),
+                         "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+                         "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + timeout_s
+    seen = 0
+    try:
+        while seen < count and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                sys.exit("consume error: %s" % msg.error())
+            value = plain(serializer.decode_message(msg.value()))
+            print(json.dumps({"key": msg.key().decode("utf-8"), "value": value}), flush=True)
+            seen += 1
+    finally:
+        consumer.close()
 
 
 def main():
@@ -37,10 +94,12 @@ def main():
             schema = loads(f.read())
         for line in sys.stdin:
             if line.strip():
-                record = json.loads(line)
-                record["producedAt"] = datetime.datetime.fromtimestamp(record["producedAt"] / 1000,
-                                                                       tz=datetime.timezone.utc)
+                record = with_timestamp(json.loads(line))
                 print(serializer.encode_record_with_schema(topic, schema, record).hex(), flush=True)
+    elif mode == "produce":
+        produce(serializer, sys.argv[3], sys.argv[4], sys.argv[5])
+    elif mode == "consume":
+        consume(serializer, sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     else:
         sys.exit("unknown mode " + mode)
 

@@ -1,6 +1,9 @@
 package io.memstream.config;
 
 import io.memstream.model.DeviceChoice;
+import io.memstream.registry.AvroSerdeConfig;
+import io.memstream.registry.RegistryClientConfig;
+import io.memstream.registry.RegistryTrustStore;
 import io.memstream.topology.TopologyConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,6 +149,7 @@ public final class MemstreamConfig {
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
+        problems.addAll(registryProblems(props));
         if (forProcessor) {
             try {
                 // The same parsing Kafka Streams will do at start, so a bad Streams value fails here.
@@ -158,6 +162,31 @@ public final class MemstreamConfig {
             throw new MemstreamConfigException(problems);
         }
         return new MemstreamConfig(props, modelDir, device, httpHost, httpPort, modelThreads, topology);
+    }
+
+    /**
+     * The registry serdes' settings, parsed as the serdes will parse them (URLs, auth, retries, the
+     * trust store loaded), so a bad one is reported at start with the rest. Messages name keys, never
+     * the secrets in them.
+     */
+    private static List<String> registryProblems(Properties props) {
+        Map<String, Object> configs = new java.util.HashMap<>();
+        kafkaOnly(props).forEach((key, value) -> configs.put((String) key, value));
+        List<String> problems = new ArrayList<>();
+        try {
+            AvroSerdeConfig.from(configs);
+        } catch (ConfigException e) {
+            problems.add("schema registry serde: " + e.getMessage());
+        }
+        String url = props.getProperty(SCHEMA_REGISTRY_URL, "");
+        if (!url.startsWith(RegistryClientConfig.MOCK_SCHEME)) {
+            try {
+                RegistryClientConfig.from(configs).trustStore().ifPresent(RegistryTrustStore::sslContext);
+            } catch (ConfigException e) {
+                problems.add("schema registry client: " + e.getMessage());
+            }
+        }
+        return problems;
     }
 
     /**

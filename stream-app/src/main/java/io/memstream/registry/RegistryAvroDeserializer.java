@@ -1,10 +1,12 @@
 package io.memstream.registry;
 
 import io.memstream.avro.TrustedAvroClasses;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.AvroTypeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
@@ -31,7 +33,11 @@ public final class RegistryAvroDeserializer<T extends SpecificRecord> implements
     private final SpecificData model;
     private final SchemaRegistryClient registry;
     private final boolean isKey;
-    private final Map<SchemaId, DatumReader<T>> readersByWriter = new ConcurrentHashMap<>();
+    private final Map<SchemaId, Reader<T>> readersByWriter = new ConcurrentHashMap<>();
+
+    /** How records of one writer schema are read. */
+    private record Reader<T>(Schema writerSchema, DatumReader<T> datumReader) {
+    }
 
     RegistryAvroDeserializer(Class<T> type, SchemaRegistryClient registry, boolean isKey) {
         this.type = type;
@@ -53,23 +59,31 @@ public final class RegistryAvroDeserializer<T extends SpecificRecord> implements
             return null;
         }
         WireFormat.Framed framed = WireFormat.read(topic, headers, isKey, data);
-        DatumReader<T> reader = readersByWriter.computeIfAbsent(framed.schemaId(), id -> readerFor(topic, id));
+        Reader<T> reader = readersByWriter.computeIfAbsent(framed.schemaId(), id -> readerFor(topic, id));
         try {
             BinaryDecoder decoder = DecoderFactory.get()
                     .binaryDecoder(data, framed.avroOffset(), data.length - framed.avroOffset(), null);
-            T value = reader.read(null, decoder);
+            T value = reader.datumReader().read(null, decoder);
             if (!decoder.isEnd()) {
                 throw new SerializationException("Record on topic '" + topic + "' has bytes left after the "
                         + type.getSimpleName() + " written with " + framed.schemaId() + ": not a single Avro datum");
             }
             return value;
+        } catch (AvroTypeException e) {
+            String mismatch = SchemaMismatch.describe(readerSchema, reader.writerSchema());
+            throw new SerializationException("Cannot read a " + type.getSimpleName() + " from topic '" + topic
+                    + "' written with " + framed.schemaId() + ": the writer schema is incompatible with "
+                    + type.getSimpleName() + "'s (" + (mismatch.isEmpty() ? e.getMessage() : mismatch) + ")", e);
+        } catch (EOFException e) {
+            throw new SerializationException("Cannot read a " + type.getSimpleName() + " from topic '" + topic
+                    + "' written with " + framed.schemaId() + ": the Avro data ends early (truncated record)", e);
         } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
             throw new SerializationException("Cannot read a " + type.getSimpleName() + " from topic '" + topic
                     + "' written with " + framed.schemaId() + ": " + e, e);
         }
     }
 
-    private DatumReader<T> readerFor(String topic, SchemaId schemaId) {
+    private Reader<T> readerFor(String topic, SchemaId schemaId) {
         Schema writerSchema;
         try {
             writerSchema = schemaId.resolve(registry);
@@ -77,6 +91,6 @@ public final class RegistryAvroDeserializer<T extends SpecificRecord> implements
             throw new SerializationException("Record on topic '" + topic + "' was written with " + schemaId
                     + ", which the schema registry cannot resolve: " + e.getMessage(), e);
         }
-        return new SpecificDatumReader<>(writerSchema, readerSchema, model);
+        return new Reader<>(writerSchema, new SpecificDatumReader<>(writerSchema, readerSchema, model));
     }
 }

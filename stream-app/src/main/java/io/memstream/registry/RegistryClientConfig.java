@@ -2,6 +2,7 @@ package io.memstream.registry;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -19,9 +20,10 @@ import org.apache.kafka.common.config.ConfigException;
  * @param timeout       connect and request timeout of each call
  * @param maxRetries    how often a call that failed transiently (unreachable, HTTP 5xx or 429) is retried
  * @param retryWait     wait before the first retry; doubled for each further one
+ * @param trustStore    the trust store for HTTPS registries; empty: the JDK's default one
  */
 public record RegistryClientConfig(List<URI> urls, Optional<String> authorization, Duration timeout,
-                                   int maxRetries, Duration retryWait) {
+                                   int maxRetries, Duration retryWait, Optional<RegistryTrustStore> trustStore) {
 
     public static final String URL = "schema.registry.url";
     public static final String CREDENTIALS_SOURCE = "basic.auth.credentials.source";
@@ -84,8 +86,11 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
                 .orElse(DEFAULT_MAX_RETRIES);
         Duration retryWait = string(configs, RETRY_WAIT_MS).map(v -> Duration.ofMillis(parseNonNegative(RETRY_WAIT_MS, v)))
                 .orElse(DEFAULT_RETRY_WAIT);
+        Optional<RegistryTrustStore> trustStore = string(configs, RegistryTrustStore.LOCATION)
+                .map(location -> new RegistryTrustStore(Path.of(location), string(configs, RegistryTrustStore.PASSWORD),
+                        string(configs, RegistryTrustStore.TYPE).orElse("PKCS12")));
         return new RegistryClientConfig(urls, userInfo.map(RegistryClientConfig::basicHeader), timeout, maxRetries,
-                retryWait);
+                retryWait, trustStore);
     }
 
     static Optional<String> string(Map<String, ?> configs, String key) {
@@ -158,6 +163,7 @@ public record RegistryClientConfig(List<URI> urls, Optional<String> authorizatio
     @Override
     public String toString() {
         return "RegistryClientConfig[urls=" + urls + ", authorization=" + (authorization.isPresent() ? "[hidden]" : "none")
-                + ", timeout=" + timeout + ", maxRetries=" + maxRetries + ", retryWait=" + retryWait + "]";
+                + ", timeout=" + timeout + ", maxRetries=" + maxRetries + ", retryWait=" + retryWait
+                + ", trustStore=" + trustStore.map(Object::toString).orElse("JDK default") + "]";
     }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLHandshakeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 
@@ -40,7 +41,9 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
     public RestSchemaRegistryClient(RegistryClientConfig config) {
         this.config = config;
-        this.http = HttpClient.newBuilder().connectTimeout(config.timeout()).build();
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(config.timeout());
+        config.trustStore().ifPresent(store -> http.sslContext(store.sslContext()));
+        this.http = http.build();
     }
 
     @Override
@@ -113,7 +116,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
     /**
      * One request: each configured URL in turn, the whole round retried with a doubling wait while
-     * the failures are transient (unreachable, HTTP 5xx, 429). Any other error answer is final.
+     * the failures are transient (unreachable, HTTP 5xx, 429). Any other error answer is final, and
+     * so is a failed TLS handshake. Exhausted retries end in a {@link RegistryUnavailableException}.
      */
     private JsonNode call(String method, String path, String body, String what) {
         long waitMillis = config.retryWait().toMillis();
@@ -122,16 +126,19 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             if (result.answer() != null) {
                 return result.answer();
             }
+            if (result.transientFailure() instanceof RegistryUnavailableException notRetried) {
+                throw notRetried;
+            }
             if (attempt >= config.maxRetries()) {
                 SchemaRegistryException failure = result.transientFailure();
-                throw new SchemaRegistryException(failure.getMessage() + " (" + (attempt + 1) + " attempts)",
+                throw new RegistryUnavailableException(failure.getMessage() + " (" + (attempt + 1) + " attempts)",
                         failure.errorCode(), failure.getCause());
             }
             try {
                 Thread.sleep(waitMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new SchemaRegistryException("Interrupted while " + what, -1, e);
+                throw new RegistryUnavailableException("Interrupted while " + what, -1, e);
             }
             waitMillis *= 2;
         }
@@ -153,13 +160,20 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             HttpResponse<String> response;
             try {
                 response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            } catch (SSLHandshakeException e) {
+                // A certificate the trust store does not accept will not be accepted on a retry either:
+                // the next URL may still answer, but no round is repeated for this (see call).
+                lastFailure = new RegistryUnavailableException("TLS handshake with the schema registry at " + base
+                        + " failed while " + what + ": " + e.getMessage() + " (a private CA needs "
+                        + RegistryTrustStore.LOCATION + ")", -1, e);
+                continue;
             } catch (IOException e) {
                 lastFailure = new SchemaRegistryException("Schema registry at " + base + " unreachable while "
                         + what + ": " + e, -1, e);
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new SchemaRegistryException("Interrupted while " + what, -1, e);
+                throw new RegistryUnavailableException("Interrupted while " + what, -1, e);
             }
             int status = response.statusCode();
             if (status >= 500 || status == 429) {

@@ -19,4 +19,20 @@ public class SchemaRegistryException extends RuntimeException {
     public int errorCode() {
         return errorCode;
     }
+
+    /**
+     * Whether {@code failure} (or one of its causes) says nothing about the record being read: the
+     * registry was unavailable or refused our credentials. A record whose schema the registry does
+     * not know, or knows as something other than Avro, is the record's fault; any other registry
+     * error is treated as the registry's, so a good record is never dead-lettered for it.
+     */
+    public static boolean isRegistrysFault(Throwable failure) {
+        for (Throwable e = failure; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof SchemaRegistryException registryFailure) {
+                return !(registryFailure instanceof SchemaNotFoundException
+                        || registryFailure instanceof InvalidSchemaException);
+            }
+        }
+        return false;
+    }
 }

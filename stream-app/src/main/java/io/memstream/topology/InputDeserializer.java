@@ -1,5 +1,6 @@
 package io.memstream.topology;
 
+import io.memstream.registry.SchemaRegistryException;
 import io.memstream.schema.TokenChunk;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Headers;
@@ -8,7 +9,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 /**
  * The input topic's value deserializer: enforces {@code record.max.bytes} and counts what cannot be
  * read. Both cases throw, so Streams' deserialization handler forwards the original bytes to the
- * dead-letter topic with the reason in headers, and the model never sees them.
+ * dead-letter topic with the reason in headers, and the model never sees them (unless the registry
+ * itself failed: see {@link MemstreamDeserializationExceptionHandler}).
  */
 final class InputDeserializer implements Deserializer<TokenChunk> {
 
@@ -37,7 +39,10 @@ final class InputDeserializer implements Deserializer<TokenChunk> {
         try {
             return headers == null ? inner.deserialize(topic, data) : inner.deserialize(topic, headers, data);
         } catch (RuntimeException e) {
-            metrics.undecodable.increment();
+            // A registry outage stops the task (MemstreamDeserializationExceptionHandler): no dead letter to count.
+            if (!SchemaRegistryException.isRegistrysFault(e)) {
+                metrics.undecodable.increment();
+            }
             throw e;
         }
     }

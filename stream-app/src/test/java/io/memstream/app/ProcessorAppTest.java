@@ -40,6 +40,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -48,7 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The assembled app (model, Streams, HTTP) on a real in-JVM broker: with the in-process registry
  * always, and with the real registry too when {@code memstream.it.registry.url} /
- * {@code MEMSTREAM_IT_REGISTRY_URL} names one.
+ * {@code MEMSTREAM_IT_REGISTRY_URL} names one. Where a Docker engine runs, the same test runs once
+ * more on the official Kafka and Confluent Schema Registry containers; elsewhere that case is skipped
+ * with the reason.
  */
 class ProcessorAppTest {
     private static final Path TINY = Path.of(System.getProperty("memstream.repo.root", ".."), "models", "tiny");
@@ -80,10 +83,24 @@ class ProcessorAppTest {
     @ParameterizedTest(name = "{0} registry")
     @MethodSource("registries")
     void processesStreamsAndServesHealthAndMetrics(String kind, String registryUrl) throws Exception {
+        runPipeline(broker.bootstrapServers(), registryUrl);
+    }
+
+    /** The same pipeline on the official Kafka and Confluent Schema Registry images, where Docker runs. */
+    @Test
+    void onTheOfficialKafkaAndSchemaRegistryContainers() throws Exception {
+        try (OfficialContainers containers = OfficialContainers.startOrSkip()) {
+            runPipeline(containers.bootstrapServers(), containers.registryUrl());
+        }
+    }
+
+    /** Streams in, one continuation per chunk out, a dead letter for bad bytes, health and metrics served. */
+    private void runPipeline(String bootstrapServers, String registryUrl)
+            throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         int httpPort = freePort();
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("bootstrap.servers", broker.bootstrapServers());
+        settings.put("bootstrap.servers", bootstrapServers);
         settings.put("schema.registry.url", registryUrl);
         settings.put("application.id", "app-test-" + run);
         settings.put("input.topic", "chunks-" + run);
@@ -136,7 +153,7 @@ class ProcessorAppTest {
 
             // A record no deserializer accepts goes to the dead-letter topic, with the reason, and the app goes on.
             try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of("bootstrap.servers",
-                    broker.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+                    bootstrapServers), new ByteArraySerializer(), new ByteArraySerializer())) {
                 raw.send(new ProducerRecord<>("chunks-" + run, "bad".getBytes(StandardCharsets.UTF_8),
                         "not the wire format".getBytes(StandardCharsets.UTF_8))).get();
             }

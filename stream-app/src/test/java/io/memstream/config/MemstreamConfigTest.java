@@ -92,6 +92,24 @@ class MemstreamConfigTest {
     }
 
     @Test
+    void badRegistrySettingsAreReportedAtStartWithoutTheirSecrets() throws IOException {
+        var error = assertThrows(MemstreamConfigException.class, () -> MemstreamConfig.load(Optional.empty(), Map.of(),
+                overrides("model.dir", fakeModel().toString(), "schema.registry.url", "https://registry:8081",
+                        "use.latest.version", "maybe",
+                        "schema.registry.ssl.truststore.location", dir.resolve("absent.p12").toString(),
+                        "schema.registry.ssl.truststore.password", "trust-secret-93")));
+        String message = error.getMessage();
+        assertTrue(message.contains("use.latest.version"), message);
+        assertTrue(message.contains("schema.registry.ssl.truststore.location"), message);
+        assertFalse(message.contains("trust-secret-93"), message);
+        assertEquals(2, error.problems().size(), message);
+
+        var auth = assertThrows(MemstreamConfigException.class, () -> MemstreamConfig.load(Optional.empty(), Map.of(),
+                overrides("model.dir", fakeModel().toString(), "basic.auth.credentials.source", "USER_INFO")));
+        assertTrue(auth.getMessage().contains("basic.auth.user.info"), auth.getMessage());
+    }
+
+    @Test
     void aMissingConfigFileIsAClearError() {
         var error = assertThrows(MemstreamConfigException.class,
                 () -> MemstreamConfig.load(Optional.of(dir.resolve("absent.properties")), Map.of(), Map.of()));

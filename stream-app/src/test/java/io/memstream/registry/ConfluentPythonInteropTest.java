@@ -5,11 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.memstream.schema.TokenChunk;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,14 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Interop with an independent implementation: Confluent's Python client (Debian's
  * python3-confluent-kafka, with python3-avro and python3-requests) reads what our serde writes and
- * writes what our serde reads, both through the same real registry. Skipped without a registry URL or
- * without that client.
+ * writes what our serde reads, both through the same real registry, byte for byte (no broker; the
+ * whole pipeline with that client is {@code ConfluentClientsPipelineTest}). Skipped without a
+ * registry URL or without that client.
  */
 class ConfluentPythonInteropTest {
-    private static final String PYTHON = "/usr/bin/python3";
     private final ObjectMapper json = new ObjectMapper();
     private String url;
-    private Path script;
+    private ConfluentPython python;
 
     @TempDir
     Path dir;
@@ -41,15 +34,7 @@ class ConfluentPythonInteropTest {
     @BeforeEach
     void requireRegistryAndClient() throws Exception {
         url = RealRegistry.urlOrSkip();
-        Process probe = new ProcessBuilder(PYTHON, "-c",
-                "import confluent_kafka.avro, requests, avro").redirectErrorStream(true).start();
-        boolean usable = probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0;
-        Assumptions.assumeTrue(usable, "Confluent's Python client is not installed "
-                + "(apt-get install python3-confluent-kafka python3-avro python3-requests)");
-        script = dir.resolve("confluent_avro_interop.py");
-        try (var in = getClass().getResourceAsStream("/interop/confluent_avro_interop.py")) {
-            Files.write(script, in.readAllBytes());
-        }
+        python = ConfluentPython.orSkip(dir);
     }
 
     @Test
@@ -62,7 +47,7 @@ class ConfluentPythonInteropTest {
         List<String> input = new ArrayList<>();
         chunks.forEach(c -> input.add(HexFormat.of().formatHex(serializer.serialize(topic, c))));
 
-        List<String> decoded = python(input, "decode", url);
+        List<String> decoded = python.run(input, "decode", url);
         assertEquals(chunks.size(), decoded.size());
         for (int i = 0; i < chunks.size(); i++) {
             JsonNode record = json.readTree(decoded.get(i));
@@ -80,7 +65,7 @@ class ConfluentPythonInteropTest {
         // python-avro takes plain values for unions (no {"string": ...} wrapping as in Avro's JSON encoding).
         String record = "{\"streamId\":\"doc-b\",\"seq\":7,\"text\":\"from Python\",\"tokens\":null,"
                 + "\"generate\":null,\"endOfStream\":true,\"producedAt\":1700000000123}";
-        List<String> encoded = python(List.of(record), "encode", url, topic, schemaFile.toString());
+        List<String> encoded = python.run(List.of(record), "encode", url, topic, schemaFile.toString());
         assertEquals(1, encoded.size());
 
         var deserializer = new RegistryAvroSerde<>(TokenChunk.class, Map.of(RegistryClientConfig.URL, url), false)
@@ -91,25 +76,5 @@ class ConfluentPythonInteropTest {
         assertEquals("from Python", chunk.getText());
         assertEquals(true, chunk.getEndOfStream());
         assertEquals(1_700_000_000_123L, chunk.getProducedAt().toEpochMilli());
-    }
-
-    private List<String> python(List<String> stdin, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(PYTHON, script.toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try (Writer in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8)) {
-            for (String line : stdin) {
-                in.write(line + "\n");
-            }
-        }
-        List<String> out = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            reader.lines().forEach(out::add);
-        }
-        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-            throw new AssertionError("python interop script failed (exit " + process.exitValue() + ")");
-        }
-        return out;
     }
 }

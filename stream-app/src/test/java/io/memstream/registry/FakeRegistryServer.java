@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -14,13 +17,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A Confluent REST API stand-in on a JDK HttpServer, for unit tests of the REST client: enough of the
  * API to store and serve schemas, plus canned error answers and a record of every request.
  */
 final class FakeRegistryServer implements AutoCloseable {
-    record Seen(String method, String path, String contentType, String authorization, String body) {
+    record Seen(String method, String path, String contentType, String authorization, String body, long atNanos) {
     }
 
     record Canned(int status, String body) {
@@ -32,17 +37,41 @@ final class FakeRegistryServer implements AutoCloseable {
     private final Map<String, List<Integer>> subjects = new LinkedHashMap<>();
     private final Map<String, Canned> cannedByPathPrefix = new LinkedHashMap<>();
     final List<Seen> requests = new CopyOnWriteArrayList<>();
+    /** TLS connections accepted (HTTPS only), counted before their handshake. */
+    final AtomicInteger tlsConnections = new AtomicInteger();
     private int failuresLeft;
     private int failureStatus;
+    private int stallsLeft;
+    private long stallMillis;
 
     FakeRegistryServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this(null);
+    }
+
+    /** Over HTTPS with the server certificate of {@code tls}, or plain HTTP when it is null. */
+    FakeRegistryServer(SSLContext tls) throws IOException {
+        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+        if (tls == null) {
+            server = HttpServer.create(loopback, 0);
+        } else {
+            HttpsServer https = HttpsServer.create(loopback, 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    // Called once for every TLS connection, whether or not its handshake succeeds.
+                    tlsConnections.incrementAndGet();
+                    params.setSSLParameters(getSSLContext().getDefaultSSLParameters());
+                }
+            });
+            server = https;
+        }
         server.createContext("/", this::handle);
         server.start();
     }
 
     URI url() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        String scheme = server instanceof HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort());
     }
 
     /** Every request whose path starts with {@code pathPrefix} gets this answer. */
@@ -56,6 +85,12 @@ final class FakeRegistryServer implements AutoCloseable {
         failureStatus = status;
     }
 
+    /** The next {@code n} requests are answered only after {@code millis} (a registry too slow to answer). */
+    synchronized void stallNext(int n, long millis) {
+        stallsLeft = n;
+        stallMillis = millis;
+    }
+
     long count(String method, String pathPrefix) {
         return requests.stream().filter(r -> r.method().equals(method) && r.path().startsWith(pathPrefix)).count();
     }
@@ -64,7 +99,15 @@ final class FakeRegistryServer implements AutoCloseable {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String path = exchange.getRequestURI().getRawPath();
         requests.add(new Seen(exchange.getRequestMethod(), path, exchange.getRequestHeaders().getFirst("Content-Type"),
-                exchange.getRequestHeaders().getFirst("Authorization"), body));
+                exchange.getRequestHeaders().getFirst("Authorization"), body, System.nanoTime()));
+        if (stallsLeft > 0) {
+            stallsLeft--;
+            try {
+                Thread.sleep(stallMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (failuresLeft > 0) {
             failuresLeft--;
             send(exchange, failureStatus, "{\"error_code\":" + failureStatus + ",\"message\":\"outage\"}");

@@ -7,20 +7,20 @@ import org.junit.jupiter.api.Assumptions;
  * The real registry an integration test runs against: system property {@code memstream.it.registry.url}
  * or environment variable {@code MEMSTREAM_IT_REGISTRY_URL} (tools/registry/start.sh prints one).
  */
-final class RealRegistry {
-    static final String PROPERTY = "memstream.it.registry.url";
-    static final String ENV = "MEMSTREAM_IT_REGISTRY_URL";
+public final class RealRegistry {
+    public static final String PROPERTY = "memstream.it.registry.url";
+    public static final String ENV = "MEMSTREAM_IT_REGISTRY_URL";
 
     private RealRegistry() {
     }
 
-    static Optional<String> url() {
+    public static Optional<String> url() {
         return Optional.ofNullable(System.getProperty(PROPERTY)).filter(s -> !s.isBlank())
                 .or(() -> Optional.ofNullable(System.getenv(ENV)).filter(s -> !s.isBlank()));
     }
 
     /** The URL, or the test is skipped with the reason and the way to run it. */
-    static String urlOrSkip() {
+    public static String urlOrSkip() {
         Optional<String> url = url();
         Assumptions.assumeTrue(url.isPresent(), "no real schema registry: set -D" + PROPERTY + " or " + ENV
                 + " (tools/registry/start.sh <port> starts one and prints its URL)");

@@ -133,7 +133,25 @@ class RealSchemaRegistryTest {
                 "\"fields\":\\[", "\"fields\":[{\"name\":\"mandatory\",\"type\":\"string\"},"));
         assertFalse(client.isCompatibleWithLatest(subject, breaking));
         assertTrue(client.isCompatibleWithLatest(subject, TokenChunk.getClassSchema()));
-        assertThrows(IncompatibleSchemaException.class, () -> client.register(subject, breaking));
+        IncompatibleSchemaException refused = assertThrows(IncompatibleSchemaException.class,
+                () -> client.register(subject, breaking));
+        // The registry's own words, whatever registry this is: ask it directly and compare.
+        HttpResponse<String> direct = post("/subjects/" + subject + "/versions", breaking);
+        assertEquals(409, direct.statusCode(), direct.body());
+        String registrysMessage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(direct.body())
+                .get("message").asText();
+        assertTrue(!registrysMessage.isBlank() && refused.getMessage().contains(registrysMessage),
+                "registry said '" + registrysMessage + "'; we said '" + refused.getMessage() + "'");
+        assertTrue(refused.getMessage().contains(subject), refused.getMessage());
+        assertEquals(1, client.latest(subject).version(), "nothing registered");
+    }
+
+    private HttpResponse<String> post(String path, Schema schema) throws Exception {
+        String body = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("schema", schema.toString()).toString();
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + path))
+                .header("Content-Type", RestSchemaRegistryClient.CONTENT_TYPE)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

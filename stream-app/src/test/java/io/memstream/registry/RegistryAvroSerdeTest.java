@@ -144,6 +144,25 @@ class RegistryAvroSerdeTest {
     }
 
     @Test
+    void keysReadTheKeyHeaderAndValuesTheValueHeader() throws IOException {
+        int id = registry.register("chunks-key", TokenChunk.getClassSchema());
+        TokenChunk chunk = TokenChunks.text("doc-k", 1, "key in header form");
+        byte[] bareAvro = encode(TokenChunk.getClassSchema(), chunk);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(WireFormat.KEY_SCHEMA_ID_HEADER, WireFormat.guidHeader(registry.guidOf(id)));
+        // A value header with an unknown GUID on the same record must not confuse the key's reader.
+        UUID unknown = UUID.fromString("00000000-0000-0000-0000-0000000000bb");
+        headers.add(WireFormat.VALUE_SCHEMA_ID_HEADER, WireFormat.guidHeader(unknown));
+
+        var keyReader = new RegistryAvroSerde<>(TokenChunk.class,
+                Map.of(RegistryClientConfig.URL, "mock://" + SCOPE), true).deserializer();
+        assertEquals(chunk, keyReader.deserialize(TOPIC, headers, bareAvro));
+        var valueError = assertThrows(SerializationException.class,
+                () -> serde(Map.of()).deserializer().deserialize(TOPIC, headers, bareAvro));
+        assertTrue(valueError.getMessage().contains(unknown.toString()), valueError.getMessage());
+    }
+
+    @Test
     void anUnknownGuidFailsWithTheGuidInTheMessage() throws IOException {
         UUID unknown = UUID.fromString("00000000-0000-0000-0000-00000000abcd");
         RecordHeaders headers = new RecordHeaders();

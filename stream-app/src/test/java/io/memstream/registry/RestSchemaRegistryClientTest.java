@@ -10,9 +10,12 @@ import io.memstream.schema.Continuation;
 import io.memstream.schema.TokenChunk;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,6 +74,11 @@ class RestSchemaRegistryClientTest {
         assertEquals(1, server.count("POST", "/subjects/chunks-value/versions"));
         assertEquals(0, server.count("GET", "/schemas/ids/"), "the id of a registered schema is known");
         assertEquals(2, server.count("GET", "/subjects/chunks-value/versions/latest"));
+
+        RestSchemaRegistryClient reader = client(Map.of());
+        assertEquals(CHUNK, reader.schemaById(id));
+        assertEquals(CHUNK, reader.schemaById(id));
+        assertEquals(1, server.count("GET", "/schemas/ids/" + id), "a schema fetched by id is cached");
     }
 
     @Test
@@ -192,5 +200,112 @@ class RestSchemaRegistryClientTest {
         assertThrows(SchemaRegistryException.class, () -> noRetries.schemaById(1));
         assertThrows(org.apache.kafka.common.config.ConfigException.class,
                 () -> client(Map.of(RegistryClientConfig.MAX_RETRIES, "-1")));
+    }
+
+    @Test
+    void waitsLongerBeforeEachRetry() {
+        RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.RETRY_WAIT_MS, "100"));
+        server.failNext(3, 503);
+        assertEquals(1, client.register("chunks-value", CHUNK), "the fourth attempt succeeds");
+        List<Long> at = server.requests.stream().map(FakeRegistryServer.Seen::atNanos).toList();
+        assertEquals(4, at.size());
+        long[] expectedWaits = {100, 200, 400};
+        for (int i = 0; i < 3; i++) {
+            long waited = TimeUnit.NANOSECONDS.toMillis(at.get(i + 1) - at.get(i));
+            assertTrue(waited >= expectedWaits[i], "wait before retry " + (i + 1) + ": " + waited + " ms, expected "
+                    + expectedWaits[i] + " ms or more");
+        }
+    }
+
+    @Test
+    void errorAnswersAreNeverRetried() {
+        RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.RETRY_WAIT_MS, "10"));
+        server.answer("/subjects/incompatible", 409, "{\"error_code\":40901,\"message\":\"incompatible\"}");
+        server.answer("/subjects/invalid", 422, "{\"error_code\":42201,\"message\":\"Invalid schema\"}");
+        server.answer("/subjects/bad-request", 400, "{\"error_code\":400,\"message\":\"bad\"}");
+        assertThrows(IncompatibleSchemaException.class, () -> client.register("incompatible", CHUNK));
+        assertThrows(InvalidSchemaException.class, () -> client.register("invalid", CHUNK));
+        assertThrows(SchemaRegistryException.class, () -> client.register("bad-request", CHUNK));
+        assertEquals(1, server.count("POST", "/subjects/incompatible/"));
+        assertEquals(1, server.count("POST", "/subjects/invalid/"));
+        assertEquals(1, server.count("POST", "/subjects/bad-request/"));
+    }
+
+    @Test
+    void connectionFailuresAreRetriedThenReportedAsUnavailable() throws Exception {
+        String dead = "http://127.0.0.1:" + freePort();
+        RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.URL, dead,
+                RegistryClientConfig.MAX_RETRIES, "2", RegistryClientConfig.RETRY_WAIT_MS, "100"));
+        long start = System.nanoTime();
+        var error = assertThrows(RegistryUnavailableException.class, () -> client.schemaById(1));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(error.getMessage().contains("(3 attempts)"), error.getMessage());
+        assertTrue(millis >= 300, "waited 100 + 200 ms between the attempts: " + millis + " ms");
+        assertTrue(SchemaRegistryException.isRegistrysFault(error));
+    }
+
+    @Test
+    void aRegistryTooSlowToAnswerTimesOut() {
+        RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.REQUEST_TIMEOUT_MS, "300",
+                RegistryClientConfig.MAX_RETRIES, "0"));
+        server.stallNext(1, 3000);
+        // Had the client waited for the stalled answer, it would have got the fake's 404 for id 1 instead.
+        var error = assertThrows(RegistryUnavailableException.class, () -> client.schemaById(1));
+        assertInstanceOf(java.net.http.HttpTimeoutException.class, error.getCause(), error.getMessage());
+        assertTrue(error.getMessage().contains("timed out"), error.getMessage());
+    }
+
+    @Test
+    void credentialsAppearInNoExceptionMessage() throws Exception {
+        String urlPassword = "url-pw-Zq81";
+        String infoPassword = "info-pw-Kx27";
+        String withUrlCredentials = server.url().toString().replace("http://", "http://bob:" + urlPassword + "@");
+        String deadWithCredentials = "http://bob:" + urlPassword + "@127.0.0.1:" + freePort();
+        Map<String, Object> userInfo = Map.of(RegistryClientConfig.CREDENTIALS_SOURCE, "USER_INFO",
+                RegistryClientConfig.USER_INFO, "alice:" + infoPassword, RegistryClientConfig.RETRY_WAIT_MS, "1");
+        server.answer("/subjects/locked", 401, "{\"error_code\":40101,\"message\":\"Unauthorized\"}");
+        server.answer("/schemas/ids/9", 500, "{\"error_code\":50001,\"message\":\"store error\"}");
+
+        List<Throwable> failures = new ArrayList<>();
+        for (Map<String, Object> auth : List.of(Map.<String, Object>of(RegistryClientConfig.URL, withUrlCredentials,
+                RegistryClientConfig.RETRY_WAIT_MS, "1"), userInfo)) {
+            RestSchemaRegistryClient client = client(auth);
+            failures.add(assertThrows(RegistryAccessDeniedException.class, () -> client.register("locked", CHUNK)));
+            failures.add(assertThrows(RegistryUnavailableException.class, () -> client.schemaById(9)));
+            failures.add(assertThrows(SchemaNotFoundException.class, () -> client.schemaById(404)));
+            Map<String, Object> serdeConfigs = new HashMap<>(auth);
+            serdeConfigs.putIfAbsent(RegistryClientConfig.URL, server.url().toString());
+            failures.add(assertThrows(org.apache.kafka.common.errors.SerializationException.class,
+                    () -> new RegistryAvroSerde<>(TokenChunk.class, serdeConfigs, false).serializer()
+                            .serialize("locked", TokenChunks.text("s", 0, "x"))));
+        }
+        failures.add(assertThrows(RegistryUnavailableException.class, () -> client(Map.of(RegistryClientConfig.URL,
+                deadWithCredentials, RegistryClientConfig.MAX_RETRIES, "0")).schemaById(1)));
+        failures.add(assertThrows(org.apache.kafka.common.config.ConfigException.class, () -> RegistryClientConfig.from(
+                Map.of(RegistryClientConfig.URL, "ftp://bob:" + urlPassword + "@host"))));
+        failures.add(assertThrows(org.apache.kafka.common.config.ConfigException.class, () -> RegistryClientConfig.from(
+                Map.of(RegistryClientConfig.URL, "http://h", RegistryClientConfig.CREDENTIALS_SOURCE, "USER_INFO",
+                        RegistryClientConfig.USER_INFO, infoPassword))));
+
+        List<String> secrets = List.of(urlPassword, infoPassword, base64("bob:" + urlPassword),
+                base64("alice:" + infoPassword));
+        for (Throwable failure : failures) {
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                for (String secret : secrets) {
+                    assertFalse(String.valueOf(t).contains(secret), "a credential in: " + t);
+                }
+            }
+        }
+        assertEquals(11, failures.size(), "every failure above was checked");
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 }

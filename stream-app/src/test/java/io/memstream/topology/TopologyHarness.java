@@ -47,10 +47,19 @@ final class TopologyHarness implements AutoCloseable {
 
     /** The topology on another model (the caller owns and closes the runtime). */
     TopologyHarness(Map<String, String> settings, ModelRuntime runtime) {
+        this(settings, runtime, Map.of("schema.registry.url", "mock://ttd-" + UUID.randomUUID()));
+    }
+
+    /** With the registry client settings of the serdes (a {@code mock://} scope, or an HTTP registry). */
+    TopologyHarness(Map<String, String> settings, Map<String, ?> registryConfigs) {
+        this(settings, TestModels.tinyRuntime(), registryConfigs);
+    }
+
+    private TopologyHarness(Map<String, String> settings, ModelRuntime runtime, Map<String, ?> registryConfigs) {
         Properties user = new Properties();
         user.putAll(settings);
         config = TopologyConfig.fromProperties(user);
-        serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://ttd-" + UUID.randomUUID()));
+        serdes = new MemstreamSerdes(registryConfigs);
         try {
             stateDir = Files.createTempDirectory("memstream-ttd");
         } catch (IOException e) {
