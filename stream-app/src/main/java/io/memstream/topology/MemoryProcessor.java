@@ -51,7 +51,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         this.memory = context.getStateStore(MemstreamTopology.MEMORY_STORE);
         this.pending = new PendingQueue(context.getStateStore(MemstreamTopology.PENDING_STORE),
                 context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
-        this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch());
+        this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch(),
+                config.stateDtype());
         this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
         this.step = new BatchStep(memory, pending, runtime, codec, metrics,
                 context::forward, context::currentSystemTimeMs);
