@@ -53,6 +53,27 @@ public final class Benchmarks {
         return result;
     }
 
+    /** memstream end to end on a real broker in this JVM, then the engine alone at the same batch size. */
+    public static Map<String, Object> endToEnd(Path modelDir, int threads, EndToEndSettings e, Path out,
+                                               List<String> command) throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "e2e");
+        result.put("environment", BenchOutput.environment(command));
+        result.putAll(new EndToEndBench(modelDir, threads, e.toSettings()).run());
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /** The end-to-end benchmark's knobs; {@code rate} 0 publishes everything ahead. */
+    public record EndToEndSettings(int streams, int chunks, int chunkBytes, int newTokens, double rate,
+                                   int partitions, int streamThreads, Map<String, String> overrides,
+                                   double engineSeconds) {
+        EndToEndBench.Settings toSettings() {
+            return new EndToEndBench.Settings(streams, chunks, chunkBytes, newTokens, rate, partitions, streamThreads,
+                    overrides, engineSeconds);
+        }
+    }
+
     /** The engine benchmark's knobs, as the command line gives them. */
     public record EngineSettings(List<Integer> stepBatches, List<Integer> decodeBatches, int newTokens,
                                  int generationStreams, double warmupSeconds, double measureSeconds, int minReps) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure throughput: the engine alone, end to end on a real broker, state size.",
-        subcommands = {BenchCommand.Engine.class, BenchCommand.State.class})
+        subcommands = {BenchCommand.Engine.class, BenchCommand.EndToEnd.class, BenchCommand.State.class})
 final class BenchCommand implements Runnable {
 
     @Option(names = "--model", paramLabel = "DIR", defaultValue = MemstreamConfig.DEFAULT_MODEL_DIR,
@@ -84,6 +84,65 @@ final class BenchCommand implements Runnable {
                             Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
                             "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
                             "--out", out.toString()));
+            return 0;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = "End to end on a real Kafka broker in this JVM (exactly-once, commit.interval.ms=100): "
+                    + "S streams x K chunks published ahead (or at --rate chunks/s into the running processor), time until "
+                    + "every output is read read_committed; then the engine alone at the same batch size.")
+    static final class EndToEnd implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--streams", defaultValue = "64")
+        int streams;
+
+        @Option(names = "--chunks", defaultValue = "8", description = "Chunks per stream.")
+        int chunks;
+
+        @Option(names = "--chunk-bytes", defaultValue = "63", description = "Text bytes per chunk (63: one model chunk with BOS).")
+        int chunkBytes;
+
+        @Option(names = "--new-tokens", defaultValue = "0", description = "Generate this many tokens after every chunk (0: none).")
+        int newTokens;
+
+        @Option(names = "--rate", defaultValue = "0", description = "Chunks/s into a running processor; 0 publishes all ahead.")
+        double rate;
+
+        @Option(names = "--partitions", defaultValue = "2")
+        int partitions;
+
+        @Option(names = "--stream-threads", defaultValue = "1")
+        int streamThreads;
+
+        @Option(names = "--engine-s", defaultValue = "3", description = "Seconds for each engine-alone comparison.")
+        double engineSeconds;
+
+        @Option(names = "-D", paramLabel = "KEY=VALUE", description = "memstream/Streams setting, e.g. -D batch.max.size=1")
+        java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+
+        @Option(names = "--out", defaultValue = "bench/results/e2e.json")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            // As the demo: the broker's and clients' logs would drown the progress lines.
+            LogLevels.set("io.memstream", "WARN");
+            LogLevels.set("org.apache.kafka", "ERROR");
+            LogLevels.set("kafka", "OFF");
+            LogLevels.set("ai.djl", "ERROR");
+            List<String> args = new ArrayList<>(List.of("--streams", Integer.toString(streams), "--chunks",
+                    Integer.toString(chunks), "--chunk-bytes", Integer.toString(chunkBytes), "--new-tokens",
+                    Integer.toString(newTokens), "--rate", Double.toString(rate), "--partitions",
+                    Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
+                    Double.toString(engineSeconds)));
+            overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
+            args.addAll(List.of("--out", out.toString()));
+            Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
+                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds), out,
+                    parent.commandLine("e2e", args.toArray(String[]::new)));
             return 0;
         }
     }
