@@ -43,6 +43,7 @@ public final class ModelRuntime implements AutoCloseable {
     private final Device device;
     private final ThreadLocal<ModelSession> sessions = new ThreadLocal<>();
     private final List<ModelSession> openSessions = new CopyOnWriteArrayList<>();
+    private MergingStepper merging;
 
     private ModelRuntime(ModelManifest manifest, Map<String, ZooModel<NDList, NDList>> graphs, Device device) {
         this.manifest = manifest;
@@ -187,6 +188,17 @@ public final class ModelRuntime implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The JVM's one merging step session (created on first use): stream threads that use it have
+     * their concurrent batches merged into one model call of at most {@code maxRows} rows.
+     */
+    public synchronized MergingStepper mergingStepper(int maxRows) {
+        if (merging == null) {
+            merging = new MergingStepper(new ModelSession(this), maxRows);
+        }
+        return merging;
+    }
+
     /** Native tensors currently held by the graphs' managers and their sub-managers (sessions, calls). */
     int liveNativeArrays() {
         int n = 0;
@@ -219,6 +231,12 @@ public final class ModelRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (merging != null) {
+                merging.close();
+                merging = null;
+            }
+        }
         openSessions.forEach(ModelSession::close);
         openSessions.clear();
         graphs.values().forEach(ZooModel::close);
