@@ -53,6 +53,22 @@ public final class Benchmarks {
         return result;
     }
 
+    /**
+     * ONNX Runtime session options on the step graph: per-session pools (every optimisation level,
+     * spinning on/off) or, with {@code globalSpin} set, one global pool as memstream runs it.
+     */
+    public static Map<String, Object> ortOptions(Path modelDir, int threads, double seconds, Boolean globalSpin,
+                                                 Path out, List<String> command) throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "ort_options");
+        result.put("environment", BenchOutput.environment(command));
+        OrtOptionsBench bench = new OrtOptionsBench(modelDir, seconds);
+        result.put("threads", threads);
+        result.put("configurations", globalSpin == null ? bench.perSession(threads) : bench.globalPool(threads, globalSpin));
+        BenchOutput.write(out, result);
+        return result;
+    }
+
     /** memstream end to end on a real broker in this JVM, then the engine alone at the same batch size. */
     public static Map<String, Object> endToEnd(Path modelDir, int threads, EndToEndSettings e, Path out,
                                                List<String> command) throws Exception {

@@ -41,6 +41,7 @@ final class EngineBench {
         out.put("decode", decode());
         out.put("cached_vs_recompute", cachedVsRecompute());
         out.put("batched_generation", batchedGeneration());
+        out.put("two_threads_merging", twoThreads());
         return out;
     }
 
@@ -154,6 +155,81 @@ final class EngineBench {
         BenchOutput.progress("generation %d streams x %d tokens: batched %.1f ms, one at a time %.1f ms, %.2fx", s, n,
                 batched.median(), oneByOne.median(), oneByOne.median() / batched.median());
         return row;
+    }
+
+    /**
+     * Two threads (as two stream threads would) each stepping batches of {@code B} full chunks: each on
+     * its own session, calls running concurrently on ORT's shared pool, against one shared session
+     * that merges their concurrent batches ({@code batch.merge=true}).
+     */
+    private List<Map<String, Object>> twoThreads() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int len = manifest.chunkLength();
+        // Exactly two threads, both alive throughout (they hold their sessions); a fixed pool is that.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            twoThreads(pool, rows, len);
+        } finally {
+            pool.shutdownNow();
+        }
+        return rows;
+    }
+
+    private void twoThreads(java.util.concurrent.ExecutorService pool, List<Map<String, Object>> rows, int len) {
+        for (int b : new int[] {8, 32}) {
+            float[][][] states = states(b);
+            int[][] tokens = tokens(b, len);
+            io.memstream.model.MergingStepper merging = runtime.mergingStepper(2 * b);
+            for (boolean merge : new boolean[] {false, true}) {
+                long calls0 = merging.calls();
+                long req0 = merging.requests();
+                Timings t = Timings.measure(() -> inTwoThreads(pool, () -> {
+                    if (merge) {
+                        merging.step(states, tokens);
+                    } else {
+                        runtime.sessionForCurrentThread().step(states, tokens);
+                    }
+                }, 8), settings.warmupSeconds(), settings.measureSeconds(), 3);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("batch_per_thread", b);
+                row.put("merge", merge);
+                row.put("calls_per_round", 16);
+                row.putAll(t.summary());
+                row.put("tokens_per_s", Timings.round(2 * 8 * b * len / (t.median() / 1e3)));
+                if (merge) {
+                    long calls = merging.calls() - calls0;
+                    row.put("mean_batches_per_model_call", Timings.round((merging.requests() - req0) / (double) calls));
+                }
+                rows.add(row);
+                BenchOutput.progress("two threads x 8 steps of B=%d, merge=%s: %.1f ms per round, %.0f tokens/s", b, merge,
+                        t.median(), 2 * 8 * b * len / (t.median() / 1e3));
+            }
+        }
+    }
+
+    /**
+     * Runs {@code op} {@code times} times on each of two long-lived threads (each keeps its own
+     * session, as a stream thread does) and waits for both.
+     */
+    private static void inTwoThreads(java.util.concurrent.ExecutorService pool, Runnable op, int times) {
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            done.add(pool.submit(() -> {
+                for (int k = 0; k < times; k++) {
+                    op.run();
+                }
+            }));
+        }
+        try {
+            for (var f : done) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private static Map<String, Object> withRate(Timings t, int tokens) {

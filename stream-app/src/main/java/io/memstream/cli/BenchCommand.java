@@ -16,7 +16,8 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure throughput: the engine alone, end to end on a real broker, state size.",
-        subcommands = {BenchCommand.Engine.class, BenchCommand.EndToEnd.class, BenchCommand.State.class})
+        subcommands = {BenchCommand.Engine.class, BenchCommand.EndToEnd.class, BenchCommand.State.class,
+            BenchCommand.OrtOptions.class})
 final class BenchCommand implements Runnable {
 
     @Option(names = "--model", paramLabel = "DIR", defaultValue = MemstreamConfig.DEFAULT_MODEL_DIR,
@@ -143,6 +144,36 @@ final class BenchCommand implements Runnable {
             Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
                     chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds), out,
                     parent.commandLine("e2e", args.toArray(String[]::new)));
+            return 0;
+        }
+    }
+
+    @Command(name = "ort", mixinStandardHelpOptions = true,
+            description = "ONNX Runtime session options on the step graph (ORT's Java API): optimisation level, "
+                    + "per-session pools with/without spinning; --global-pool-spin true|false measures one global pool "
+                    + "(memstream's set-up) instead: one JVM per global-pool setting.")
+    static final class OrtOptions implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--measure-s", defaultValue = "4")
+        double seconds;
+
+        @Option(names = "--global-pool-spin", arity = "1", description = "true or false: measure a global pool with this spinning")
+        Boolean globalSpin;
+
+        @Option(names = "--out", defaultValue = "bench/results/ort_options.json")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> args = new ArrayList<>(List.of("--measure-s", Double.toString(seconds)));
+            if (globalSpin != null) {
+                args.addAll(List.of("--global-pool-spin", globalSpin.toString()));
+            }
+            args.addAll(List.of("--out", out.toString()));
+            Benchmarks.ortOptions(parent.modelDir(), parent.threads, seconds, globalSpin, out,
+                    parent.commandLine("ort", args.toArray(String[]::new)));
             return 0;
         }
     }
