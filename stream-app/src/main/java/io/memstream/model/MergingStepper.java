@@ -7,9 +7,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One {@code step} session shared by every stream thread of the JVM, merging the batches that
- * arrive while a call is running into the next call (a combining lock: no timer, no extra thread,
- * and a thread alone never waits for company). On a GPU one large call beats several small
- * concurrent ones; on CPU it is measured by {@code memstream bench}.
+ * arrive while a call is running into the next call (a combining lock: no extra thread). The thread
+ * that gets to run the next call waits up to {@link #MERGE_WAIT_NANOS} for the other threads that
+ * used the session recently (only they are expected), so that two stream threads in step merge
+ * instead of taking turns; a thread alone never waits. On a GPU one large call beats several small
+ * concurrent ones; on CPU it is measured by {@code memstream bench engine} and {@code e2e}.
  *
  * <p>Outputs are byte-identical to unmerged calls: rows are independent in the model contract, and
  * only requests padded to the same length are merged, so every row is computed over exactly the
@@ -37,7 +39,14 @@ public final class MergingStepper implements AutoCloseable {
         }
     }
 
+    /** Longest wait for other threads' batches before a call: small next to a batch's model time. */
+    static final long MERGE_WAIT_NANOS = 1_000_000;
+    /** A thread that stepped within this long is expected to come back (it is a stream thread in use). */
+    private static final long ACTIVE_NANOS = 200_000_000;
+
     private final ModelSession session;
+    /** Last step time per thread: who may be about to submit a batch worth waiting for. */
+    private final java.util.Map<Thread, Long> lastSeen = new java.util.concurrent.ConcurrentHashMap<>();
     private final int maxRows;
     /** Held while a merged call runs; whoever takes it next runs everything queued meanwhile. */
     private final ReentrantLock call = new ReentrantLock();
@@ -56,7 +65,9 @@ public final class MergingStepper implements AutoCloseable {
         Request mine = new Request(states, tokens);
         synchronized (queue) {
             queue.add(mine);
+            queue.notifyAll();
         }
+        lastSeen.put(Thread.currentThread(), System.nanoTime());
         requests.incrementAndGet();
         call.lock();
         try {
@@ -78,6 +89,7 @@ public final class MergingStepper implements AutoCloseable {
         List<Request> merged = new ArrayList<>();
         int rows = 0;
         synchronized (queue) {
+            awaitOthers(first);
             queue.remove(first);
             merged.add(first);
             rows = first.tokens.length;
@@ -115,6 +127,31 @@ public final class MergingStepper implements AutoCloseable {
             merged.forEach(r -> r.failure = e);
         } finally {
             merged.forEach(r -> r.done = true);
+        }
+    }
+
+    /**
+     * Waits (holding the queue's monitor, released while waiting) until every other recently active
+     * thread has queued a batch of the same padded length, or the merge wait has passed.
+     */
+    private void awaitOthers(Request first) {
+        long now = System.nanoTime();
+        // Forget threads that stopped stepping or died (stream threads come and go with rebalances).
+        lastSeen.entrySet().removeIf(e -> now - e.getValue() >= ACTIVE_NANOS || !e.getKey().isAlive());
+        long expected = lastSeen.keySet().stream().filter(t -> t != Thread.currentThread()).count();
+        long deadline = now + MERGE_WAIT_NANOS;
+        while (expected > 0) {
+            long queued = queue.stream().filter(r -> r != first && r.paddedLength == first.paddedLength).count();
+            long left = deadline - System.nanoTime();
+            if (queued >= expected || left <= 0) {
+                return;
+            }
+            try {
+                queue.wait(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
