@@ -234,6 +234,11 @@ final class EndToEndBench {
             m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
             m.put("model_ms_per_output_median", Timings.round(Timings.of(outputs.stream()
                     .mapToDouble(c -> c.getStats().getInferenceMillis()).toArray()).median()));
+            // Each batch's model time is in every one of its outputs: split it across them to count it once.
+            double modelSeconds = outputs.stream()
+                    .mapToDouble(c -> c.getStats().getInferenceMillis() / Math.max(1, c.getStats().getBatchSize())).sum() / 1e3;
+            m.put("model_seconds", Timings.round(modelSeconds));
+            m.put("model_share_of_wall_time", Timings.round(modelSeconds / seconds));
             return m;
         }
     }
