@@ -46,8 +46,8 @@ def engine(r):
     return "\n".join(out)
 
 
-def python(r):
-    out = ["### Java engine against Python on the same model (`bench/python_baseline.py`)", env_line(r), "",
+def python(r, title=""):
+    out = [f"### Java engine against Python on the same model (`bench/python_baseline.py`){title}", env_line(r), "",
            f"PyTorch {r['torch']} eager ({r['torch_weights']}), onnxruntime {r['onnxruntime']} (Python), {r['threads']} threads.", "",
            "| graph | batch | Java engine tokens/s | PyTorch eager | onnxruntime (Python) | Java / PyTorch | Java / ORT Python |",
            "|---|---|---|---|---|---|---|"]
@@ -125,11 +125,14 @@ def main(d):
     r = load(d, "python_baseline.json")
     if r:
         parts.append(python(r))
+    r = load(d, "python_baseline_omp_passive.json")
+    if r:
+        parts.append(python(r, ", PyTorch with OMP_WAIT_POLICY=PASSIVE"))
     rs = [x for x in (load(d, n) for n in ("ort_options.json", "ort_options_global_spin.json", "ort_options_global_nospin.json")) if x]
     if rs:
         parts.append(ort(rs))
     names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak", "e2e_2threads",
-             "e2e_2threads_merge", "e2e_batch32_fp16", "e2e_smoke"]
+             "e2e_2threads_merge", "e2e_batch32_fp16", "e2e_batch32_commit1000", "e2e_smoke"]
     e = [(n, load(d, n + ".json")) for n in names]
     e = [(n, r) for n, r in e if r]
     if e:

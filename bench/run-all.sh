@@ -29,6 +29,9 @@ fi
 t=(--warmup-s 1 --measure-s 3 --min-reps 10)
 "${java[@]}" engine "${t[@]}" --out "$out/engine.json"
 "$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" --out "$out/python_baseline.json"
+# PyTorch's OpenMP threads spin while waiting, which collapses on a shared machine: the same with them sleeping.
+OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" \
+    --out "$out/python_baseline_omp_passive.json"
 # ONNX Runtime session options: per-session pools in one JVM, a global pool per JVM.
 "${java[@]}" ort --measure-s 2 --out "$out/ort_options.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin true --out "$out/ort_options_global_spin.json"
@@ -44,6 +47,8 @@ rate=$("$py" -c "import json; print(round(json.load(open('$out/e2e_batch32.json'
 # Two stream threads: separate sessions against one merging session (batch.merge).
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
+# Are exactly-once commits the bottleneck? The batched run with commits every second instead of 100 ms.
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D commit.interval.ms=1000 --out "$out/e2e_batch32_commit1000.json"
 # float16 state storage end to end.
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D state.dtype=float16 --out "$out/e2e_batch32_fp16.json"
 # 4. Cost per chunk against position, and 5. state size.
