@@ -47,7 +47,8 @@ public final class Benchmarks {
                 text.append(text);
             }
             result.put("model", runtime.manifest().modelId());
-            result.putAll(StateBench.run(runtime, text.substring(0, need - 1), new int[] {1, 8, 64, chunks}));
+            result.putAll(StateBench.run(runtime, text.substring(0, need - 1),
+                    java.util.stream.IntStream.of(1, 8, 64, chunks).filter(c -> c <= chunks).distinct().sorted().toArray()));
         }
         BenchOutput.write(out, result);
         return result;
