@@ -8,8 +8,8 @@ import java.util.Locale;
  * ONNX Runtime session settings, chosen by measurement ({@code memstream bench ort}, figures in
  * docs/PERFORMANCE.md): every session gets its own intra-op pool of {@code model.threads} threads
  * with spinning off. Spinning pool threads burn the cores that other sessions, the other stream
- * threads, RocksDB and Kafka's clients need; measured on the shared 2-core machine, a spinning pool
- * made two concurrent sessions 2-4x slower, and a single session no faster. DJL cannot turn
+ * threads, RocksDB and Kafka's clients need; measured on the shared 2-core machine, spinning made
+ * batch 32 1.4-2.2x and two concurrent sessions 1.3-1.8x slower, and batch 1 no faster. DJL cannot turn
  * spinning off for its one global pool, which is why the pools are per session.
  *
  * @param optimization graph optimisation level
