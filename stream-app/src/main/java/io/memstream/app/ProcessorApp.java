@@ -42,7 +42,8 @@ public final class ProcessorApp implements AutoCloseable {
     /** Loads the model, builds the topology and starts Streams (and HTTP unless {@code http.port=0}). */
     public static ProcessorApp start(MemstreamConfig config) throws IOException {
         log.info("starting memstream with:\n{}", config.describe());
-        ModelRuntime runtime = ModelRuntime.load(config.modelDir(), config.device(), config.modelThreads());
+        ModelRuntime runtime = ModelRuntime.load(config.modelDir(), config.device(), config.modelThreads(),
+                config.ortTuning());
         AppMeters meters = new AppMeters();
         KafkaStreams streams = null;
         HttpEndpoints http = null;

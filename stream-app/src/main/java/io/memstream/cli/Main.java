@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "memstream", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-stream recurrent memory for document streams on Kafka: a Kafka Streams processor "
                 + "that keeps each stream's memory in RocksDB and runs an ONNX memory transformer on it.",
-        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a bad configuration, a model that cannot be loaded, or a missing topic. */

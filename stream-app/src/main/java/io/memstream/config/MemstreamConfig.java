@@ -1,6 +1,7 @@
 package io.memstream.config;
 
 import io.memstream.model.DeviceChoice;
+import io.memstream.model.OrtTuning;
 import io.memstream.registry.AvroSerdeConfig;
 import io.memstream.registry.RegistryClientConfig;
 import io.memstream.registry.RegistryTrustStore;
@@ -28,6 +29,8 @@ public final class MemstreamConfig {
     public static final String HTTP_HOST = "http.host";
     public static final String HTTP_PORT = "http.port";
     public static final String MODEL_THREADS = "model.threads";
+    public static final String MODEL_ORT_OPTIMIZATION = "model.ort.optimization";
+    public static final String MODEL_ORT_SPINNING = "model.ort.spinning";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -37,7 +40,8 @@ public final class MemstreamConfig {
     public static final String HOME_PROPERTY = "memstream.home";
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
-    private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS);
+    private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS,
+            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING);
 
     private final Properties all;
     private final Path modelDir;
@@ -45,6 +49,7 @@ public final class MemstreamConfig {
     private final String httpHost;
     private final int httpPort;
     private final int modelThreads;
+    private OrtTuning ortTuning = OrtTuning.DEFAULT;
     private final TopologyConfig topology;
 
     private MemstreamConfig(Properties all, Path modelDir, DeviceChoice device, String httpHost, int httpPort,
@@ -143,6 +148,18 @@ public final class MemstreamConfig {
         } catch (NumberFormatException e) {
             problems.add(MODEL_THREADS + " must be a number of threads, got '" + rawThreads + "'");
         }
+        OrtTuning ortTuning = OrtTuning.DEFAULT;
+        try {
+            String rawSpin = props.getProperty(MODEL_ORT_SPINNING, Boolean.toString(OrtTuning.DEFAULT.spinning())).trim();
+            if (!rawSpin.equalsIgnoreCase("true") && !rawSpin.equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException(MODEL_ORT_SPINNING + " must be true or false, got '" + rawSpin + "'");
+            }
+            String rawOpt = props.getProperty(MODEL_ORT_OPTIMIZATION);
+            ortTuning = new OrtTuning(rawOpt == null || rawOpt.isBlank() ? OrtTuning.DEFAULT.optimization()
+                    : parseOptimization(rawOpt), Boolean.parseBoolean(rawSpin));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
         TopologyConfig topology = null;
         try {
             topology = TopologyConfig.fromProperties(props);
@@ -161,7 +178,9 @@ public final class MemstreamConfig {
         if (!problems.isEmpty()) {
             throw new MemstreamConfigException(problems);
         }
-        return new MemstreamConfig(props, modelDir, device, httpHost, httpPort, modelThreads, topology);
+        MemstreamConfig config = new MemstreamConfig(props, modelDir, device, httpHost, httpPort, modelThreads, topology);
+        config.ortTuning = ortTuning;
+        return config;
     }
 
     /**
@@ -240,6 +259,19 @@ public final class MemstreamConfig {
     /** Threads ONNX Runtime may use inside one model call. */
     public int modelThreads() {
         return modelThreads;
+    }
+
+    /** ONNX Runtime session settings ({@code model.ort.*}). */
+    public OrtTuning ortTuning() {
+        return ortTuning;
+    }
+
+    private static ai.onnxruntime.OrtSession.SessionOptions.OptLevel parseOptimization(String raw) {
+        try {
+            return OrtTuning.parseOptimization(raw);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(MODEL_ORT_OPTIMIZATION + " " + e.getMessage());
+        }
     }
 
     public TopologyConfig topology() {

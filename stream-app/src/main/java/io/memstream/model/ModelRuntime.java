@@ -2,10 +2,9 @@ package io.memstream.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.NoopTranslator;
+import ai.djl.Model;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtEnvironment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,12 +38,13 @@ public final class ModelRuntime implements AutoCloseable {
     private final ModelManifest manifest;
     private final ByteTokenizer tokenizer;
     private final float[][] initialState;
-    private final Map<String, ZooModel<NDList, NDList>> graphs;
+    private final Map<String, Model> graphs;
     private final Device device;
     private final ThreadLocal<ModelSession> sessions = new ThreadLocal<>();
     private final List<ModelSession> openSessions = new CopyOnWriteArrayList<>();
+    private MergingStepper merging;
 
-    private ModelRuntime(ModelManifest manifest, Map<String, ZooModel<NDList, NDList>> graphs, Device device) {
+    private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device) {
         this.manifest = manifest;
         this.tokenizer = new ByteTokenizer(manifest.tokenizer());
         this.graphs = graphs;
@@ -52,30 +52,35 @@ public final class ModelRuntime implements AutoCloseable {
         this.initialState = readInitialState(manifest);
     }
 
+    /** Loads and checks a model directory with the measured ORT settings ({@link OrtTuning#DEFAULT}). */
+    public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads) {
+        return load(dir, choice, intraOpThreads, OrtTuning.DEFAULT);
+    }
+
     /**
      * Loads and checks a model directory.
      *
-     * @param intraOpThreads size of ORT's one intra-op thread pool for the JVM (shared by every
-     *     graph and stream thread); 1 runs every call on the calling stream thread
+     * @param intraOpThreads intra-op threads of each ORT session (one session per graph and stream
+     *     thread); 1 runs every call on the calling stream thread
      */
-    public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads) {
-        createEngine(intraOpThreads);
+    public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads, OrtTuning tuning) {
+        createEngine();
         ModelManifest manifest = ModelManifest.load(dir);
-        Map<String, ZooModel<NDList, NDList>> graphs;
+        Map<String, Model> graphs;
         Device device;
         switch (choice) {
             case CPU -> {
                 device = Device.cpu();
-                graphs = loadGraphs(manifest, device, intraOpThreads);
+                graphs = loadGraphs(manifest, device, intraOpThreads, tuning);
             }
             case GPU -> {
                 device = Device.gpu();
-                graphs = loadOnGpu(manifest, intraOpThreads, true);
+                graphs = loadOnGpu(manifest, intraOpThreads, tuning, true);
             }
             default -> {
-                Map<String, ZooModel<NDList, NDList>> gpu = loadOnGpu(manifest, intraOpThreads, false);
+                Map<String, Model> gpu = loadOnGpu(manifest, intraOpThreads, tuning, false);
                 device = gpu != null ? Device.gpu() : Device.cpu();
-                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads);
+                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads, tuning);
             }
         }
         ModelRuntime runtime = new ModelRuntime(manifest, graphs, device);
@@ -91,32 +96,28 @@ public final class ModelRuntime implements AutoCloseable {
         return runtime;
     }
 
-    /** Set once per JVM: the size of ORT's global intra-op pool (-1 before the engine exists). */
-    private static int globalPoolThreads = -1;
+    private static boolean engineCreated;
 
     /**
      * Creates DJL's ORT engine (and with it ORT's environment) before anything else touches
-     * OrtEnvironment, which would otherwise refuse a second thread-pool setting. The engine gets
-     * one global intra-op pool that every session of the JVM shares: three graphs times several
-     * stream threads with pools of their own would oversubscribe the cores and spin against each
-     * other.
+     * OrtEnvironment, which would otherwise refuse DJL's thread-pool setting. DJL always gives the
+     * environment a global pool, and cannot turn its spinning off; memstream's sessions use pools of
+     * their own ({@link OrtTuning}), so the global one is kept at one thread, which starts no thread.
      */
-    private static synchronized void createEngine(int threads) {
-        if (globalPoolThreads < 0) {
+    private static synchronized void createEngine() {
+        if (!engineCreated) {
             if (System.getProperty(DJL_POOL_THREADS) == null) { // a user's own setting wins
-                System.setProperty(DJL_POOL_THREADS, Integer.toString(Math.max(1, threads)));
+                System.setProperty(DJL_POOL_THREADS, "1");
                 System.setProperty(DJL_INTEROP_THREADS, "1");
             }
             Engine.getEngine(ENGINE);
-            globalPoolThreads = Integer.getInteger(DJL_POOL_THREADS, 0);
-        } else if (globalPoolThreads > 0 && globalPoolThreads != Math.max(1, threads)) {
-            log.warn("ONNX Runtime's thread pool already has {} threads in this JVM; {} requested", globalPoolThreads, threads);
+            engineCreated = true;
         }
     }
 
-    private static Map<String, ZooModel<NDList, NDList>> loadOnGpu(ModelManifest m, int threads, boolean required) {
+    private static Map<String, Model> loadOnGpu(ModelManifest m, int threads, OrtTuning tuning, boolean required) {
         try {
-            return loadGraphs(m, Device.gpu(), threads);
+            return loadGraphs(m, Device.gpu(), threads, tuning);
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             // ORT reports a missing CUDA/cuDNN as a failed shared-library load inside session creation.
             String reason = rootMessage(e);
@@ -129,30 +130,35 @@ public final class ModelRuntime implements AutoCloseable {
         }
     }
 
-    private static Map<String, ZooModel<NDList, NDList>> loadGraphs(ModelManifest m, Device device, int threads) {
-        Map<String, ZooModel<NDList, NDList>> loaded = new LinkedHashMap<>();
+    /**
+     * Loads each graph as a DJL model with session options of our own ({@link OrtTuning}): DJL's
+     * Criteria only take string options, which cannot set spinning.
+     */
+    private static Map<String, Model> loadGraphs(ModelManifest m, Device device, int threads, OrtTuning tuning) {
+        Map<String, Model> loaded = new LinkedHashMap<>();
         try {
             for (String name : List.of(ModelManifest.STEP, ModelManifest.PREFILL, ModelManifest.DECODE)) {
-                Criteria<NDList, NDList> criteria = Criteria.builder()
-                        .setTypes(NDList.class, NDList.class)
-                        .optModelPath(m.dir().resolve(m.graph(name).file()))
-                        .optEngine(ENGINE)
-                        .optDevice(device)
-                        .optTranslator(new NoopTranslator())
-                        .optOption("intraOpNumThreads", Integer.toString(Math.max(1, threads)))
-                        .optOption("interOpNumThreads", "1")
-                        .optOption("disablePerSessionThreads", Boolean.toString(globalPoolThreads > 0))
-                        .build();
-                loaded.put(name, criteria.loadModel());
+                Path file = m.dir().resolve(m.graph(name).file());
+                Model model = Model.newInstance(name, device, ENGINE);
+                loaded.put(name, model);
+                // ORT copies the options into the session: they can be closed once it exists.
+                try (OrtSession.SessionOptions options = tuning.sessionOptions(threads)) {
+                    model.load(file, stem(file), Map.of("sessionOptions", options));
+                }
             }
             return loaded;
-        } catch (IOException | ai.djl.MalformedModelException | ai.djl.repository.zoo.ModelNotFoundException e) {
-            loaded.values().forEach(ZooModel::close);
+        } catch (IOException | ai.djl.MalformedModelException | OrtException e) {
+            loaded.values().forEach(Model::close);
             throw new ModelLoadException("cannot load the graphs of " + m.dir() + ": " + rootMessage(e), e);
         } catch (RuntimeException | Error e) {
-            loaded.values().forEach(ZooModel::close);
+            loaded.values().forEach(Model::close);
             throw e;
         }
+    }
+
+    private static String stem(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
     }
 
     /** Graph inputs must be the manifest's; outputs are checked by a one-token generation. */
@@ -187,16 +193,27 @@ public final class ModelRuntime implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The JVM's one merging step session (created on first use): stream threads that use it have
+     * their concurrent batches merged into one model call of at most {@code maxRows} rows.
+     */
+    public synchronized MergingStepper mergingStepper(int maxRows) {
+        if (merging == null) {
+            merging = new MergingStepper(new ModelSession(this), maxRows);
+        }
+        return merging;
+    }
+
     /** Native tensors currently held by the graphs' managers and their sub-managers (sessions, calls). */
     int liveNativeArrays() {
         int n = 0;
-        for (ZooModel<NDList, NDList> g : graphs.values()) {
+        for (Model g : graphs.values()) {
             n += g.getNDManager().getManagedArrays().size();
         }
         return n;
     }
 
-    ZooModel<NDList, NDList> graph(String name) {
+    Model graph(String name) {
         return graphs.get(name);
     }
 
@@ -219,9 +236,15 @@ public final class ModelRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (merging != null) {
+                merging.close();
+                merging = null;
+            }
+        }
         openSessions.forEach(ModelSession::close);
         openSessions.clear();
-        graphs.values().forEach(ZooModel::close);
+        graphs.values().forEach(Model::close);
     }
 
     private static float[][] readInitialState(ModelManifest m) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,9 +28,9 @@ public final class ModelSession implements AutoCloseable {
     ModelSession(ModelRuntime runtime) {
         this.runtime = runtime;
         this.manifest = runtime.manifest();
-        this.step = runtime.graph(ModelManifest.STEP).newPredictor();
-        this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor();
-        this.decode = runtime.graph(ModelManifest.DECODE).newPredictor();
+        this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
+        this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor(new NoopTranslator());
+        this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
     }
 

@@ -37,10 +37,22 @@ final class BatchStep {
     private final TopologyMetrics metrics;
     private final Consumer<Record<String, Continuation>> forward;
     private final LongSupplier wallClock;
+    /** batch.merge: step through the JVM's shared merging session instead of this thread's own. */
+    private final boolean merge;
+    private final int mergeMaxRows;
 
     BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
               ModelRuntime runtime, MemoryCodec codec, TopologyMetrics metrics,
               Consumer<Record<String, Continuation>> forward, LongSupplier wallClock) {
+        this(memory, pending, runtime, codec, metrics, forward, wallClock, false, 1);
+    }
+
+    BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
+              ModelRuntime runtime, MemoryCodec codec, TopologyMetrics metrics,
+              Consumer<Record<String, Continuation>> forward, LongSupplier wallClock,
+              boolean merge, int mergeMaxRows) {
+        this.merge = merge;
+        this.mergeMaxRows = mergeMaxRows;
         this.memory = memory;
         this.pending = pending;
         this.runtime = runtime;
@@ -74,7 +86,7 @@ final class BatchStep {
         long t0 = System.nanoTime();
         // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
         ModelSession session = runtime.sessionForCurrentThread();
-        StepOutput out = session.step(states, tokens);
+        StepOutput out = merge ? runtime.mergingStepper(mergeMaxRows).step(states, tokens) : session.step(states, tokens);
         long stepNanos = System.nanoTime() - t0;
         double stepMillis = stepNanos / 1e6;
         metrics.stepLatency.record(stepNanos, TimeUnit.NANOSECONDS);

@@ -9,19 +9,37 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Converts a stream's memory between the store value ({@link MemoryState}, float32 little-endian as
- * the manifest describes) and the arrays the model takes, and applies the fingerprint policy.
+ * Converts a stream's memory between the store value ({@link MemoryState}: little-endian float32 as
+ * the manifest describes, or float16 under {@code state.dtype=float16}) and the arrays the model
+ * takes, and applies the fingerprint policy. Reading follows each stored tensor's own {@code dtype},
+ * so changing {@code state.dtype} needs no migration: old values are read as written.
  */
 final class MemoryCodec {
 
     private final ModelManifest manifest;
     private final float[][] initial;
     private final TopologyConfig.FingerprintMismatch policy;
+    private final TopologyConfig.StateDtype dtype;
+    /** Per-state shapes as Avro wants them, built once instead of per record. */
+    private final List<List<Integer>> shapes = new ArrayList<>();
 
     MemoryCodec(ModelManifest manifest, float[][] initial, TopologyConfig.FingerprintMismatch policy) {
+        this(manifest, initial, policy, TopologyConfig.StateDtype.FLOAT32);
+    }
+
+    MemoryCodec(ModelManifest manifest, float[][] initial, TopologyConfig.FingerprintMismatch policy,
+                TopologyConfig.StateDtype dtype) {
         this.manifest = manifest;
         this.initial = initial;
         this.policy = policy;
+        this.dtype = dtype;
+        for (ModelManifest.StateSpec spec : manifest.state()) {
+            List<Integer> shape = new ArrayList<>(spec.shape().length);
+            for (int d : spec.shape()) {
+                shape.add(d);
+            }
+            shapes.add(List.copyOf(shape));
+        }
     }
 
     /** True when the stored state comes from another model; throws under {@code fingerprint.mismatch=fail}. */
@@ -48,13 +66,23 @@ final class MemoryCodec {
         float[][] out = new float[tensors.size()][];
         for (int i = 0; i < out.length; i++) {
             ModelManifest.StateSpec spec = manifest.state().get(i);
-            ByteBuffer data = tensors.get(i).getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            if (!spec.name().equals(tensors.get(i).getName()) || data.remaining() != 4 * spec.size()) {
+            StateTensor t = tensors.get(i);
+            ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            boolean half = TopologyConfig.StateDtype.FLOAT16.label().equals(t.getDtype());
+            int width = half ? 2 : 4;
+            if (!spec.name().equals(t.getName()) || data.remaining() != width * spec.size()
+                    || !(half || TopologyConfig.StateDtype.FLOAT32.label().equals(t.getDtype()))) {
                 throw new IllegalStateException("memory of stream '" + streamId + "': tensor " + i
-                        + " does not match state " + spec.name() + " of the model");
+                        + " (" + t.getDtype() + ") does not match state " + spec.name() + " of the model");
             }
             out[i] = new float[spec.size()];
-            data.asFloatBuffer().get(out[i]);
+            if (half) {
+                for (int k = 0; k < out[i].length; k++) {
+                    out[i][k] = Half.toFloat(data.getShort());
+                }
+            } else {
+                data.asFloatBuffer().get(out[i]);
+            }
         }
         return out;
     }
@@ -63,13 +91,16 @@ final class MemoryCodec {
         List<StateTensor> list = new ArrayList<>(tensors.length);
         for (int i = 0; i < tensors.length; i++) {
             ModelManifest.StateSpec spec = manifest.state().get(i);
-            ByteBuffer data = ByteBuffer.allocate(4 * tensors[i].length).order(ByteOrder.LITTLE_ENDIAN);
-            data.asFloatBuffer().put(tensors[i]);
-            List<Integer> shape = new ArrayList<>(spec.shape().length);
-            for (int d : spec.shape()) {
-                shape.add(d);
+            ByteBuffer data = ByteBuffer.allocate(dtype.bytesPerValue() * tensors[i].length).order(ByteOrder.LITTLE_ENDIAN);
+            if (dtype == TopologyConfig.StateDtype.FLOAT16) {
+                for (float v : tensors[i]) {
+                    data.putShort(Half.fromFloat(v));
+                }
+                data.flip();
+            } else {
+                data.asFloatBuffer().put(tensors[i]);
             }
-            list.add(new StateTensor(spec.name(), shape, spec.dtype(), data));
+            list.add(new StateTensor(spec.name(), shapes.get(i), dtype.label(), data));
         }
         return MemoryState.newBuilder()
                 .setModelFingerprint(manifest.fingerprint())

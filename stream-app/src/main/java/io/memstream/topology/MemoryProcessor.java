@@ -26,6 +26,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
 
     /** A punctuation drains at most this long, well inside the producer's 10 s transaction timeout. */
     private static final long DRAIN_BUDGET_NANOS = Duration.ofSeconds(2).toNanos();
+    /** batch.merge: a merged call takes the full batches of up to this many stream threads. */
+    private static final int MERGE_MAX_THREADS = 8;
 
     private final TopologyConfig config;
     private final ModelRuntime runtime;
@@ -51,10 +53,13 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         this.memory = context.getStateStore(MemstreamTopology.MEMORY_STORE);
         this.pending = new PendingQueue(context.getStateStore(MemstreamTopology.PENDING_STORE),
                 context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
-        this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch());
+        this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch(),
+                config.stateDtype());
         this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
         this.step = new BatchStep(memory, pending, runtime, codec, metrics,
-                context::forward, context::currentSystemTimeMs);
+                context::forward, context::currentSystemTimeMs, config.batchMerge(),
+                // Room for every stream thread's full batch in one merged call.
+                config.batchMaxSize() * MERGE_MAX_THREADS);
         pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> drain(true));
         if (!config.memoryTtl().isZero()) {

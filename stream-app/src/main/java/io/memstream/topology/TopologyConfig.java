@@ -19,6 +19,9 @@ import java.util.Properties;
  * @param gapPolicy what a seq jump does
  * @param memoryTtl idle time after which a stream's memory is evicted; zero turns eviction off
  * @param fingerprintMismatch what a stored state written by another model does
+ * @param stateDtype element type of the stored memory tensors (float16 halves the store and changelog)
+ * @param batchMerge whether the stream threads of this JVM merge their concurrent batches into one
+ *     model call on one shared session ({@link io.memstream.model.MergingStepper})
  */
 public record TopologyConfig(
         String inputTopic,
@@ -29,7 +32,9 @@ public record TopologyConfig(
         int recordMaxBytes,
         GapPolicy gapPolicy,
         Duration memoryTtl,
-        FingerprintMismatch fingerprintMismatch) {
+        FingerprintMismatch fingerprintMismatch,
+        StateDtype stateDtype,
+        boolean batchMerge) {
 
     public static final String INPUT_TOPIC = "input.topic";
     public static final String OUTPUT_TOPIC = "output.topic";
@@ -40,15 +45,48 @@ public record TopologyConfig(
     public static final String GAP_POLICY = "gap.policy";
     public static final String MEMORY_TTL_MS = "memory.ttl.ms";
     public static final String FINGERPRINT_MISMATCH = "fingerprint.mismatch";
+    public static final String STATE_DTYPE = "state.dtype";
+    public static final String BATCH_MERGE = "batch.merge";
     /** Every key this class reads; they are not passed on to Kafka. */
     public static final java.util.Set<String> KEYS = java.util.Set.of(INPUT_TOPIC, OUTPUT_TOPIC, DLQ_TOPIC,
-            BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RECORD_MAX_BYTES, GAP_POLICY, MEMORY_TTL_MS, FINGERPRINT_MISMATCH);
+            BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RECORD_MAX_BYTES, GAP_POLICY, MEMORY_TTL_MS, FINGERPRINT_MISMATCH,
+            STATE_DTYPE, BATCH_MERGE);
 
     /** A seq jump (say 3 after 1): accepted and counted, or sent to the dead-letter topic. */
     public enum GapPolicy { ACCEPT, REJECT }
 
     /** A stored memory from another model: start the stream afresh, or stop the task. */
     public enum FingerprintMismatch { RESET, FAIL }
+
+    /** How memory tensors are stored: float32 as the model computes them, or float16 (half the bytes). */
+    public enum StateDtype {
+        FLOAT32("float32", 4), FLOAT16("float16", 2);
+
+        private final String label;
+        private final int bytes;
+
+        StateDtype(String label, int bytes) {
+            this.label = label;
+            this.bytes = bytes;
+        }
+
+        /** The {@code dtype} written into each stored {@code StateTensor}. */
+        public String label() {
+            return label;
+        }
+
+        public int bytesPerValue() {
+            return bytes;
+        }
+    }
+
+    /** The settings before {@code state.dtype} and {@code batch.merge} existed: float32, no merging. */
+    public TopologyConfig(String inputTopic, String outputTopic, String dlqTopic, int batchMaxSize,
+                          Duration batchMaxWait, int recordMaxBytes, GapPolicy gapPolicy, Duration memoryTtl,
+                          FingerprintMismatch fingerprintMismatch) {
+        this(inputTopic, outputTopic, dlqTopic, batchMaxSize, batchMaxWait, recordMaxBytes, gapPolicy, memoryTtl,
+                fingerprintMismatch, StateDtype.FLOAT32, false);
+    }
 
     public TopologyConfig {
         requireTopic(INPUT_TOPIC, inputTopic);
@@ -63,8 +101,9 @@ public record TopologyConfig(
         if (recordMaxBytes < 1) {
             throw new IllegalArgumentException(RECORD_MAX_BYTES + " must be positive, got " + recordMaxBytes);
         }
-        if (gapPolicy == null || fingerprintMismatch == null) {
-            throw new IllegalArgumentException(GAP_POLICY + " and " + FINGERPRINT_MISMATCH + " must be set");
+        if (gapPolicy == null || fingerprintMismatch == null || stateDtype == null) {
+            throw new IllegalArgumentException(GAP_POLICY + ", " + FINGERPRINT_MISMATCH + " and " + STATE_DTYPE
+                    + " must be set");
         }
         if (memoryTtl == null || memoryTtl.isNegative()) {
             throw new IllegalArgumentException(MEMORY_TTL_MS + " must be 0 (off) or positive, got " + memoryTtl);
@@ -90,13 +129,27 @@ public record TopologyConfig(
                 (int) parseLong(props, RECORD_MAX_BYTES, 1 << 20, 1, Integer.MAX_VALUE),
                 parseEnum(props, GAP_POLICY, GapPolicy.class, GapPolicy.ACCEPT),
                 Duration.ofMillis(parseLong(props, MEMORY_TTL_MS, Duration.ofDays(7).toMillis(), 0, Long.MAX_VALUE)),
-                parseEnum(props, FINGERPRINT_MISMATCH, FingerprintMismatch.class, FingerprintMismatch.RESET));
+                parseEnum(props, FINGERPRINT_MISMATCH, FingerprintMismatch.class, FingerprintMismatch.RESET),
+                parseEnum(props, STATE_DTYPE, StateDtype.class, StateDtype.FLOAT32),
+                parseBoolean(props, BATCH_MERGE, false));
     }
 
     private static void requireTopic(String key, String value) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(key + " must name a topic");
         }
+    }
+
+    private static boolean parseBoolean(Properties props, String key, boolean def) {
+        String raw = props.getProperty(key);
+        if (raw == null || raw.isBlank()) {
+            return def;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, got '" + raw + "'");
+        };
     }
 
     private static long parseLong(Properties props, String key, long def, long min, long max) {

@@ -37,7 +37,8 @@ class TopologyConfigTest {
                 "dlq.topic", "dead", "batch.max.size", "7", "batch.max.wait.ms", "15", "record.max.bytes", "999",
                 "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail"));
         assertEquals(new TopologyConfig("in", "out", "dead", 7, Duration.ofMillis(15), 999,
-                TopologyConfig.GapPolicy.REJECT, Duration.ZERO, TopologyConfig.FingerprintMismatch.FAIL), c);
+                TopologyConfig.GapPolicy.REJECT, Duration.ZERO, TopologyConfig.FingerprintMismatch.FAIL,
+                TopologyConfig.StateDtype.FLOAT32, false), c);
     }
 
     @Test

@@ -1,0 +1,150 @@
+"""Markdown tables from bench/results/*.json (stdlib only): what docs/PERFORMANCE.md quotes.
+
+    python3 bench/report.py bench/results > bench/results/REPORT.md
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def load(d, name):
+    p = os.path.join(d, name)
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def env_line(r):
+    e = r["environment"]
+    return (f"_`{e['command']}` — {e.get('started_at', '')[:19]}Z, {e['cpus']} CPUs, load average "
+            f"{e['load_average_at_start']:.1f} at start / {e.get('load_average_at_end', float('nan')):.1f} at end_")
+
+
+def engine(r):
+    out = ["### Engine alone (`memstream bench engine`)", env_line(r), "",
+           "| graph | batch | median ms/call (p10-p90) | tokens/s |", "|---|---|---|---|"]
+    for kind in ("step", "decode"):
+        for x in r[kind]:
+            out.append(f"| {kind} | {x['batch']} | {x['median_ms']:.2f} ({x['p10_ms']:.2f}-{x['p90_ms']:.2f}) | {x['tokens_per_s']:.0f} |")
+    out += ["", "| new tokens | batch | cached ms | recompute ms | recompute / cached |", "|---|---|---|---|---|"]
+    for x in r["cached_vs_recompute"]:
+        out.append(f"| {x['new_tokens']} | {x['batch']} | {x['cached']['median_ms']:.1f} | {x['recompute']['median_ms']:.1f} | {x['speedup']:.2f}x |")
+    g = r["batched_generation"]
+    out += ["", f"Generation, {g['streams']} streams x {g['new_tokens_per_stream']} tokens: batched "
+            f"{g['batched']['median_ms']:.0f} ms ({g['batched']['tokens_per_s']:.0f} tokens/s), one stream at a time "
+            f"{g['one_stream_at_a_time']['median_ms']:.0f} ms ({g['one_stream_at_a_time']['tokens_per_s']:.0f} tokens/s): "
+            f"**{g['speedup']:.2f}x**."]
+    if "two_threads_merging" in r:
+        out += ["", "| two threads, batch per thread | merge | median ms per round (16 calls) | tokens/s | batches per model call |",
+                "|---|---|---|---|---|"]
+        for x in r["two_threads_merging"]:
+            out.append(f"| {x['batch_per_thread']} | {x['merge']} | {x['median_ms']:.1f} | {x['tokens_per_s']:.0f} | "
+                       f"{x.get('mean_batches_per_model_call', 1.0)} |")
+    return "\n".join(out)
+
+
+def python(r, title=""):
+    out = [f"### Java engine against Python on the same model (`bench/python_baseline.py`){title}", env_line(r), "",
+           f"PyTorch {r['torch']} eager ({r['torch_weights']}), onnxruntime {r['onnxruntime']} (Python), {r['threads']} threads.", "",
+           "| graph | batch | Java engine tokens/s | PyTorch eager | onnxruntime (Python) | Java / PyTorch | Java / ORT Python |",
+           "|---|---|---|---|---|---|---|"]
+    for x in r.get("ratio_table", []):
+        out.append(f"| {x['graph']} | {x['batch']} | {x['java_tokens_per_s']:.0f} | {x['pytorch_eager_tokens_per_s']:.0f} | "
+                   f"{x['onnxruntime_python_tokens_per_s']:.0f} | **{x['java_over_pytorch']:.2f}** | {x['java_over_onnxruntime_python']:.2f} |")
+    return "\n".join(out)
+
+
+def ort(rs):
+    out = ["### ONNX Runtime session options (`memstream bench ort`)", ""]
+    out += ["| pool | optimisation | spinning | step B=1 ms | step B=32 ms | 2 threads x step B=8 ms |", "|---|---|---|---|---|---|"]
+    for r in rs:
+        for x in r["configurations"]:
+            out.append(f"| {x['pool']} | {x['opt_level']} | {x['spinning']} | {x['step_b1']['median_ms']:.2f} | "
+                       f"{x['step_b32']['median_ms']:.1f} | {x['two_threads_step_b8']['median_ms']:.1f} |")
+    out += [""] + [env_line(r) for r in rs]
+    return "\n".join(out)
+
+
+def e2e(results):
+    out = ["### End to end (`memstream bench e2e`)", "",
+           "| run | batch.max.size | threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
+           "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results:
+        s = r["settings"]
+        ratios = r["ratios"]
+        keys = [k for k in ratios if k.startswith("e2e_over_engine_batch_")]
+        conf = ratios.get(f"e2e_over_engine_batch_{s['batch_max_size']}")
+        formed = [ratios[k] for k in keys if k != f"e2e_over_engine_batch_{s['batch_max_size']}"]
+        mode = "paced %.0f/s" % s["rate_chunks_per_s"] if s["mode"] == "paced" else "ahead"
+        out.append(f"| {name} ({mode}{', merge' if s['batch_merge'] else ''}{', fp16' if s['state_dtype'] == 'float16' else ''}) | "
+                   f"{s['batch_max_size']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
+                   f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
+                   f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed[0] if formed else conf} |")
+    out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
+    return "\n".join(out)
+
+
+def history(r):
+    out = ["### Cost per chunk against position (`bench/history_cost.py`)", env_line(r), "",
+           f"Full-attention alternative: {r['full_attention_model']}, {r['full_attention_parameters']} parameters.", "",
+           "| chunk | history tokens | memstream ms | full attention ms | full / memstream |", "|---|---|---|---|---|"]
+    rows = r["by_chunk"]
+    for x in rows:
+        if x["chunk"] in (1, 2, 4, 8, 16, 24, 32, 33, 40, 48) or x is rows[-1]:
+            f = "window ended" if x["full_attention_ms"] is None else f"{x['full_attention_ms']:.2f}"
+            ratio = "" if x["full_over_memstream"] is None else f"{x['full_over_memstream']:.1f}x"
+            out.append(f"| {x['chunk']} | {x['history_tokens']} | {x['memstream_ms']:.2f} | {f} | {ratio} |")
+    c = r["cumulative_ms_to_window_end"]
+    out += ["", f"Total up to the window's end: memstream {c['memstream']:.0f} ms, full attention {c['full_attention']:.0f} ms."]
+    return "\n".join(out)
+
+
+def state(r):
+    out = ["### State size (`memstream bench state`)", env_line(r), "",
+           f"{r['state_values']} state values; key `{r['stream_id']}` = {r['key_bytes']} bytes.", "",
+           "| chunks read | tokens | fp32 value bytes | fp32 changelog record (key+value) | fp16 value bytes | fp16 changelog record |",
+           "|---|---|---|---|---|---|"]
+    for x in r["by_length"]:
+        out.append(f"| {x['chunks']} | {x['tokens']} | {x['fp32_value_bytes']} | {x['fp32_changelog_record_bytes']} | "
+                   f"{x['fp16_value_bytes']} | {x['fp16_changelog_record_bytes']} |")
+    e = r["fp16_error"]
+    out += ["", f"float16 storage over {e['chunks']} chunks: bits per byte differ by at most {e['max_abs_diff_bits_per_byte']:.1e} "
+            f"(mean {e['mean_bits_per_byte_fp32']:.4f} fp32, {e['mean_bits_per_byte_fp16']:.4f} fp16)."]
+    return "\n".join(out)
+
+
+def main(d):
+    parts = []
+    r = load(d, "engine.json")
+    if r:
+        parts.append(engine(r))
+    r = load(d, "python_baseline.json")
+    if r:
+        parts.append(python(r))
+    r = load(d, "python_baseline_omp_passive.json")
+    if r:
+        parts.append(python(r, ", PyTorch with OMP_WAIT_POLICY=PASSIVE"))
+    rs = [x for x in (load(d, n) for n in ("ort_options.json", "ort_options_global_spin.json", "ort_options_global_nospin.json")) if x]
+    if rs:
+        parts.append(ort(rs))
+    names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak", "e2e_2threads",
+             "e2e_2threads_merge", "e2e_batch32_fp16", "e2e_batch32_commit1000", "e2e_smoke"]
+    e = [(n, load(d, n + ".json")) for n in names]
+    e = [(n, r) for n, r in e if r]
+    if e:
+        parts.append(e2e(e))
+    r = load(d, "history_cost.json")
+    if r:
+        parts.append(history(r))
+    r = load(d, "state.json")
+    if r:
+        parts.append(state(r))
+    print("\n\n".join(parts))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
+# Usage: bench/run-all.sh [quick]    ("quick": seconds-long smoke sizes; the figures mean nothing)
+# Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
+# matplotlib for the plot: model-export/.venv/bin/pip install matplotlib).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="${BENCH_OUT:-bench/results}"
+mkdir -p "$out"
+jar=stream-app/target/memstream.jar
+py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
+threads="${BENCH_THREADS:-2}"
+java=(java ${JAVA_OPTS:-} -jar "$jar" bench --threads "$threads")
+
+if [ "${1:-}" = quick ]; then
+  q=(--warmup-s 0.2 --measure-s 0.3 --min-reps 3)
+  "${java[@]}" engine --step-batches 1,8 --decode-batches 1,8 --generation-streams 4 --new-tokens 8 "${q[@]}" --out "$out/engine.json"
+  "$py" bench/python_baseline.py --threads "$threads" --step-batches 1,8 --decode-batches 1,8 --warmup-s 0.2 --measure-s 0.3 --min-reps 3 \
+        --java "$out/engine.json" --out "$out/python_baseline.json"
+  "$py" bench/history_cost.py --threads "$threads" --window 256 --chunks 6 --passes 1 --out "$out/history_cost.json" --plot "$out/history_cost.png"
+  "${java[@]}" state --chunks 16 --out "$out/state.json"
+  "${java[@]}" ort --measure-s 0.3 --out "$out/ort_options.json"
+  "${java[@]}" e2e --engine-s 2 --streams 8 --chunks 2 --engine-s 0.5 -D batch.max.size=8 --out "$out/e2e_smoke.json"
+  exit 0
+fi
+
+# 1. The engine alone, then 2. the same model in Python (the ratio table reads the engine's JSON).
+t=(--warmup-s 1 --measure-s 3 --min-reps 10)
+"${java[@]}" engine "${t[@]}" --out "$out/engine.json"
+"$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" --out "$out/python_baseline.json"
+# PyTorch's OpenMP threads spin while waiting, which collapses on a shared machine: the same with them sleeping.
+OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" \
+    --out "$out/python_baseline_omp_passive.json"
+# ONNX Runtime session options: per-session pools in one JVM, a global pool per JVM.
+"${java[@]}" ort --measure-s 2 --out "$out/ort_options.json"
+"${java[@]}" ort --measure-s 2 --global-pool-spin true --out "$out/ort_options_global_spin.json"
+"${java[@]}" ort --measure-s 2 --global-pool-spin false --out "$out/ort_options_global_nospin.json"
+# 3. End to end: per-record (batch 1) against batched, without and with generation; latency at a fixed rate.
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=1 --out "$out/e2e_batch1.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 --out "$out/e2e_batch32.json"
+"${java[@]}" e2e --engine-s 2 --streams 32 --chunks 4 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
+"${java[@]}" e2e --engine-s 2 --streams 32 --chunks 4 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
+# Half the peak absorb rate of the batched run, paced into a running processor: the latency target.
+rate=$("$py" -c "import json; print(round(json.load(open('$out/e2e_batch32.json'))['chunks_per_s'] / 2, 1))")
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
+# Two stream threads: separate sessions against one merging session (batch.merge).
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
+# Are exactly-once commits the bottleneck? The batched run with commits every second instead of 100 ms.
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D commit.interval.ms=1000 --out "$out/e2e_batch32_commit1000.json"
+# float16 state storage end to end.
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D state.dtype=float16 --out "$out/e2e_batch32_fp16.json"
+# 4. Cost per chunk against position, and 5. state size.
+"$py" bench/history_cost.py --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
+"${java[@]}" state --out "$out/state.json"
+"$py" bench/report.py "$out" > "$out/REPORT.md"
+echo "bench: all results in $out, tables in $out/REPORT.md" >&2

@@ -1,0 +1,103 @@
+package io.memstream.bench;
+
+import io.memstream.demo.DemoTexts;
+import io.memstream.model.DeviceChoice;
+import io.memstream.model.ModelRuntime;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Entry points of {@code memstream bench}: each runs one benchmark and writes its JSON result. */
+public final class Benchmarks {
+
+    private Benchmarks() { }
+
+    /** Engine alone: step, cached decoding, cached vs recomputed, batched vs one-at-a-time generation. */
+    public static Map<String, Object> engine(Path modelDir, int threads, EngineSettings s, Path out,
+                                             List<String> command) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "engine");
+        result.put("environment", BenchOutput.environment(command));
+        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads)) {
+            result.put("model", runtime.manifest().modelId());
+            result.put("model_fingerprint", runtime.manifest().fingerprint());
+            result.put("threads", threads);
+            result.put("chunk_length", runtime.manifest().chunkLength());
+            result.putAll(new EngineBench(runtime, s.toSettings()).run());
+        }
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /** Bytes of state per stream and per changelog record, float32 and float16. */
+    public static Map<String, Object> state(Path modelDir, int chunks, Path out, List<String> command)
+            throws IOException {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "state");
+        result.put("environment", BenchOutput.environment(command));
+        StringBuilder text = new StringBuilder();
+        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, 1)) {
+            int need = chunks * runtime.manifest().chunkLength();
+            for (DemoTexts.Document d : DemoTexts.load(16, 2048)) {
+                text.append(d.text()).append('\n');
+            }
+            while (text.length() < need) {
+                text.append(text);
+            }
+            result.put("model", runtime.manifest().modelId());
+            result.putAll(StateBench.run(runtime, text.substring(0, need - 1),
+                    java.util.stream.IntStream.of(1, 8, 64, chunks).filter(c -> c <= chunks).distinct().sorted().toArray()));
+        }
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /**
+     * ONNX Runtime session options on the step graph: per-session pools (every optimisation level,
+     * spinning on/off) or, with {@code globalSpin} set, one global pool as memstream runs it.
+     */
+    public static Map<String, Object> ortOptions(Path modelDir, int threads, double seconds, Boolean globalSpin,
+                                                 Path out, List<String> command) throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "ort_options");
+        result.put("environment", BenchOutput.environment(command));
+        OrtOptionsBench bench = new OrtOptionsBench(modelDir, seconds);
+        result.put("threads", threads);
+        result.put("configurations", globalSpin == null ? bench.perSession(threads) : bench.globalPool(threads, globalSpin));
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /** memstream end to end on a real broker in this JVM, then the engine alone at the same batch size. */
+    public static Map<String, Object> endToEnd(Path modelDir, int threads, EndToEndSettings e, Path out,
+                                               List<String> command) throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "e2e");
+        result.put("environment", BenchOutput.environment(command));
+        result.putAll(new EndToEndBench(modelDir, threads, e.toSettings()).run());
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /** The end-to-end benchmark's knobs; {@code rate} 0 publishes everything ahead. */
+    public record EndToEndSettings(int streams, int chunks, int chunkBytes, int newTokens, double rate,
+                                   int partitions, int streamThreads, Map<String, String> overrides,
+                                   double engineSeconds) {
+        EndToEndBench.Settings toSettings() {
+            return new EndToEndBench.Settings(streams, chunks, chunkBytes, newTokens, rate, partitions, streamThreads,
+                    overrides, engineSeconds);
+        }
+    }
+
+    /** The engine benchmark's knobs, as the command line gives them. */
+    public record EngineSettings(List<Integer> stepBatches, List<Integer> decodeBatches, int newTokens,
+                                 int generationStreams, double warmupSeconds, double measureSeconds, int minReps) {
+        EngineBench.Settings toSettings() {
+            return new EngineBench.Settings(stepBatches.stream().mapToInt(Integer::intValue).toArray(),
+                    decodeBatches.stream().mapToInt(Integer::intValue).toArray(), newTokens, generationStreams,
+                    warmupSeconds, measureSeconds, minReps);
+        }
+    }
+}

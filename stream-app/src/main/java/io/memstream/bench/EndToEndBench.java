@@ -1,0 +1,349 @@
+package io.memstream.bench;
+
+import io.memstream.app.ProcessorApp;
+import io.memstream.client.ChunkProducer;
+import io.memstream.client.ClientConfigs;
+import io.memstream.client.ContinuationReader;
+import io.memstream.client.TextChunker;
+import io.memstream.config.MemstreamConfig;
+import io.memstream.demo.DemoTexts;
+import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.model.DeviceChoice;
+import io.memstream.model.ModelRuntime;
+import io.memstream.model.ModelSession;
+import io.memstream.schema.Continuation;
+import io.memstream.schema.GenerateRequest;
+import io.memstream.schema.TokenChunk;
+import io.memstream.topology.TopologyConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * memstream end to end: a real broker in this JVM, S streams x K chunks, the processor, and a
+ * {@code read_committed} reader. Two modes: everything published ahead and then the processor
+ * started (throughput: time from RUNNING until the last output is committed and read), or chunks
+ * published at a fixed rate into a running processor (latency from each chunk's timestamp to its
+ * committed output). Afterwards the engine alone is timed at the same batch size in the same JVM,
+ * so the ratio of the two comes from one run on one machine state.
+ */
+final class EndToEndBench {
+
+    /** One run's settings; {@code rate} 0 = publish everything ahead. */
+    record Settings(int streams, int chunks, int chunkBytes, int newTokens, double rate, int partitions,
+                    int streamThreads, Map<String, String> overrides, double engineSeconds) { }
+
+    private final Path modelDir;
+    private final int threads;
+    private final Settings s;
+
+    EndToEndBench(Path modelDir, int threads, Settings settings) {
+        this.modelDir = modelDir;
+        this.threads = threads;
+        this.s = settings;
+    }
+
+    Map<String, Object> run() throws Exception {
+        Path work = Files.createTempDirectory("memstream-bench-");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("broker"), Duration.ofSeconds(60))) {
+            MemstreamConfig config = MemstreamConfig.load(Optional.empty(), Map.of(),
+                    settings(broker.bootstrapServers(), work.resolve("state")));
+            createTopics(config);
+            List<TokenChunk> chunks = chunks();
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("settings", describe(config));
+            Map<String, Object> measured = s.rate() > 0 ? paced(config, chunks) : ahead(config, chunks);
+            result.putAll(measured);
+            result.put("engine_alone", engineAlone(config.topology().batchMaxSize(),
+                    (double) measured.get("mean_batch_size")));
+            addRatios(result);
+            return result;
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private Map<String, String> settings(String bootstrap, Path stateDir) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(MemstreamConfig.BOOTSTRAP_SERVERS, bootstrap);
+        m.put(MemstreamConfig.SCHEMA_REGISTRY_URL, "mock://bench-" + UUID.randomUUID());
+        m.put(MemstreamConfig.APPLICATION_ID, "memstream-bench");
+        m.put(MemstreamConfig.MODEL_DIR, modelDir.toString());
+        m.put(MemstreamConfig.MODEL_THREADS, Integer.toString(threads));
+        m.put(MemstreamConfig.HTTP_PORT, "0");
+        m.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        m.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
+        m.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        m.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(s.streamThreads()));
+        m.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        m.putAll(s.overrides());
+        return m;
+    }
+
+    private Map<String, Object> describe(MemstreamConfig config) {
+        TopologyConfig t = config.topology();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("streams", s.streams());
+        d.put("chunks_per_stream", s.chunks());
+        d.put("chunk_bytes", s.chunkBytes());
+        d.put("max_new_tokens", s.newTokens());
+        d.put("mode", s.rate() > 0 ? "paced" : "published_ahead");
+        d.put("rate_chunks_per_s", s.rate());
+        d.put("partitions", s.partitions());
+        d.put("stream_threads", s.streamThreads());
+        d.put("model_threads", threads);
+        d.put("batch_max_size", t.batchMaxSize());
+        d.put("batch_max_wait_ms", t.batchMaxWait().toMillis());
+        d.put("batch_merge", t.batchMerge());
+        d.put("state_dtype", t.stateDtype().label());
+        d.put("processing_guarantee", config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        d.put("commit_interval_ms", 100);
+        d.put("overrides", s.overrides());
+        return d;
+    }
+
+    private void createTopics(MemstreamConfig config) throws Exception {
+        TopologyConfig t = config.topology();
+        try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
+            admin.createTopics(List.of(new NewTopic(t.inputTopic(), s.partitions(), (short) 1),
+                    new NewTopic(t.outputTopic(), s.partitions(), (short) 1),
+                    new NewTopic(t.dlqTopic(), 1, (short) 1))).all().get();
+        }
+    }
+
+    /** Real text, one model chunk per record, round robin across streams (seq-major). */
+    private List<TokenChunk> chunks() throws IOException {
+        List<DemoTexts.Document> docs = DemoTexts.load(Math.min(s.streams(), 16), s.chunks() * s.chunkBytes());
+        GenerateRequest generate = s.newTokens() > 0
+                ? GenerateRequest.newBuilder().setMaxNewTokens(s.newTokens()).setTemperature(0f).build() : null;
+        List<List<TokenChunk>> perStream = new ArrayList<>();
+        for (int i = 0; i < s.streams(); i++) {
+            String text = docs.get(i % docs.size()).text();
+            List<String> pieces = new ArrayList<>(TextChunker.split(text, s.chunkBytes()));
+            while (pieces.size() < s.chunks()) {
+                pieces.addAll(TextChunker.split(text, s.chunkBytes()));
+            }
+            // Streams sharing a document start at different places so no two streams are identical.
+            int offset = (i / docs.size()) % Math.max(1, pieces.size() - s.chunks() + 1);
+            perStream.add(ChunkProducer.document(String.format("s%05d", i), 0,
+                    pieces.subList(offset, offset + s.chunks()), generate, ChunkProducer.GenerateOn.EVERY_CHUNK,
+                    false));
+        }
+        List<TokenChunk> out = new ArrayList<>();
+        for (int k = 0; k < s.chunks(); k++) {
+            for (List<TokenChunk> stream : perStream) {
+                out.add(stream.get(k));
+            }
+        }
+        return out;
+    }
+
+    /** Everything published, then the processor started; the clock starts when Streams is RUNNING. */
+    private Map<String, Object> ahead(MemstreamConfig config, List<TokenChunk> chunks) throws Exception {
+        TopologyConfig t = config.topology();
+        try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), t.inputTopic())) {
+            Instant now = Instant.now();
+            List<TokenChunk> stamped = chunks.stream().map(c -> TokenChunk.newBuilder(c).setProducedAt(now).build()).toList();
+            producer.sendAll(stamped);
+        }
+        BenchOutput.progress("published %d chunks ahead", chunks.size());
+        try (ContinuationReader reader = new ContinuationReader(config.registryConfigs(), t.outputTopic(), true);
+             ProcessorApp app = ProcessorApp.start(config)) {
+            if (!app.awaitRunning(Duration.ofSeconds(120))) {
+                throw new IllegalStateException("Kafka Streams did not reach RUNNING");
+            }
+            long start = System.nanoTime();
+            long startWall = System.currentTimeMillis();
+            Collected c = collect(reader, chunks.size(), start);
+            Map<String, Object> m = c.summary(start, startWall);
+            m.put("note", "latency counts from publication, before the processor started: it is queueing time here");
+            return m;
+        }
+    }
+
+    /** A running processor fed at a fixed rate; latency is from each chunk's timestamp to its committed output. */
+    private Map<String, Object> paced(MemstreamConfig config, List<TokenChunk> chunks) throws Exception {
+        TopologyConfig t = config.topology();
+        try (ContinuationReader reader = new ContinuationReader(config.registryConfigs(), t.outputTopic(), true);
+             ProcessorApp app = ProcessorApp.start(config);
+             ChunkProducer producer = new ChunkProducer(config.registryConfigs(), t.inputTopic())) {
+            if (!app.awaitRunning(Duration.ofSeconds(120))) {
+                throw new IllegalStateException("Kafka Streams did not reach RUNNING");
+            }
+            long start = System.nanoTime();
+            long startWall = System.currentTimeMillis();
+            Thread sender = new Thread(() -> {
+                long intervalNanos = (long) (1e9 / s.rate());
+                for (int i = 0; i < chunks.size(); i++) {
+                    long due = start + i * intervalNanos;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        try {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                    producer.send(TokenChunk.newBuilder(chunks.get(i)).setProducedAt(Instant.now()).build());
+                }
+            }, "bench-producer");
+            sender.start();
+            Collected c = collect(reader, chunks.size(), start);
+            sender.join();
+            return c.summary(start, startWall);
+        }
+    }
+
+    /** What the reader saw: arrival time (ns since start), latency (ms) and the continuation. */
+    private record Collected(long[] arrivalNanos, double[] latencyMillis, List<Continuation> outputs) {
+
+        Map<String, Object> summary(long start, long startWall) {
+            int n = outputs.size();
+            double seconds = (Arrays.stream(arrivalNanos).max().orElse(start) - start) / 1e9;
+            long absorbed = outputs.stream().mapToLong(c -> c.getStats().getChunkTokens()).sum();
+            long generated = outputs.stream().mapToLong(c -> c.getTokens().size()).sum();
+            double meanBatch = outputs.stream().mapToInt(c -> c.getStats().getBatchSize()).average().orElse(0);
+            Timings latency = Timings.of(latencyMillis);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("outputs", n);
+            m.put("seconds", Timings.round(seconds));
+            m.put("chunks_per_s", Timings.round(n / seconds));
+            m.put("tokens_absorbed", absorbed);
+            m.put("absorbed_tokens_per_s", Timings.round(absorbed / seconds));
+            m.put("tokens_generated", generated);
+            m.put("generated_tokens_per_s", Timings.round(generated / seconds));
+            m.put("mean_batch_size", Timings.round(meanBatch));
+            m.put("latency_p50_ms", Timings.round(latency.quantile(0.5)));
+            m.put("latency_p99_ms", Timings.round(latency.quantile(0.99)));
+            m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
+            m.put("model_ms_per_output_median", Timings.round(Timings.of(outputs.stream()
+                    .mapToDouble(c -> c.getStats().getInferenceMillis()).toArray()).median()));
+            // Each batch's model time is in every one of its outputs: split it across them to count it once.
+            double modelSeconds = outputs.stream()
+                    .mapToDouble(c -> c.getStats().getInferenceMillis() / Math.max(1, c.getStats().getBatchSize())).sum() / 1e3;
+            m.put("model_seconds", Timings.round(modelSeconds));
+            m.put("model_share_of_wall_time", Timings.round(modelSeconds / seconds));
+            return m;
+        }
+    }
+
+    private Collected collect(ContinuationReader reader, int expected, long start) {
+        long[] arrivals = new long[expected];
+        double[] latencies = new double[expected];
+        List<Continuation> outputs = new ArrayList<>(expected);
+        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+        int lastReport = 0;
+        while (outputs.size() < expected) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("only " + outputs.size() + " of " + expected + " outputs after 20 minutes");
+            }
+            for (ConsumerRecord<String, Continuation> r : reader.poll(Duration.ofMillis(50))) {
+                if (outputs.size() == expected) {
+                    break;
+                }
+                long now = System.nanoTime();
+                arrivals[outputs.size()] = now;
+                latencies[outputs.size()] = System.currentTimeMillis() - r.timestamp();
+                outputs.add(r.value());
+            }
+            if (outputs.size() - lastReport >= Math.max(1, expected / 4)) {
+                lastReport = outputs.size();
+                BenchOutput.progress("%d/%d outputs after %.1f s", outputs.size(), expected, (System.nanoTime() - start) / 1e9);
+            }
+        }
+        return new Collected(arrivals, latencies, outputs);
+    }
+
+    /**
+     * The model path alone, timed in this JVM right after: a full-chunk step at the configured batch
+     * size and at the mean batch the processor actually formed, plus generation when the run generated.
+     */
+    private Map<String, Object> engineAlone(int batchMaxSize, double meanBatch) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads)) {
+            ModelSession session = runtime.sessionForCurrentThread();
+            int chunkLen = runtime.manifest().chunkLength();
+            for (int b : new int[] {batchMaxSize, Math.max(1, (int) Math.round(meanBatch))}) {
+                if (m.containsKey("batch_" + b)) {
+                    continue;
+                }
+                float[][][] states = new float[b][][];
+                int[][] tokens = new int[b][chunkLen];
+                for (int i = 0; i < b; i++) {
+                    states[i] = runtime.initialState();
+                    Arrays.fill(tokens[i], 'e');
+                }
+                Timings step = Timings.measure(() -> session.step(states, tokens), 1.0, s.engineSeconds(), 5);
+                Map<String, Object> row = new LinkedHashMap<>(step.summary());
+                row.put("absorbed_tokens_per_s", Timings.round(b * chunkLen / (step.median() / 1e3)));
+                if (s.newTokens() > 0) {
+                    int n = Math.min(s.newTokens(), runtime.manifest().maxNewTokens());
+                    Timings both = Timings.measure(() -> {
+                        session.step(states, tokens);
+                        long[] next = new long[b];
+                        try (ModelSession.Decoding d = session.prefill(states, tokens)) {
+                            for (int i = 0; i < n; i++) {
+                                for (int r = 0; r < b; r++) {
+                                    next[r] = EngineBench.argmax(d.logits()[r]);
+                                }
+                                if (i < n - 1) {
+                                    d.decode(next);
+                                }
+                            }
+                        }
+                    }, 1.0, s.engineSeconds(), 3);
+                    row.put("step_and_generate", both.summary());
+                    row.put("absorbed_tokens_per_s_with_generation", Timings.round(b * chunkLen / (both.median() / 1e3)));
+                    row.put("generated_tokens_per_s", Timings.round(b * n / (both.median() / 1e3)));
+                }
+                m.put("batch_" + b, row);
+                BenchOutput.progress("engine alone at B=%d: step %.2f ms median", b, step.median());
+            }
+        }
+        return m;
+    }
+
+    /**
+     * End-to-end absorb rate over the engine's at the configured batch size (full chunks), and at the
+     * batch size the processor actually formed; with generation, against the engine doing step and
+     * generation at that batch size.
+     */
+    @SuppressWarnings("unchecked")
+    private void addRatios(Map<String, Object> result) {
+        Map<String, Object> engine = (Map<String, Object>) result.get("engine_alone");
+        Map<String, Object> settings = (Map<String, Object>) result.get("settings");
+        double e2e = (double) result.get("absorbed_tokens_per_s");
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        for (var e : engine.entrySet()) {
+            Map<String, Object> row = (Map<String, Object>) e.getValue();
+            String key = s.newTokens() > 0 ? "absorbed_tokens_per_s_with_generation" : "absorbed_tokens_per_s";
+            ratios.put("e2e_over_engine_" + e.getKey(), Timings.round(e2e / (double) row.get(key)));
+        }
+        ratios.put("configured_batch", settings.get("batch_max_size"));
+        result.put("ratios", ratios);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp directory; the OS cleans it eventually
+        }
+    }
+}

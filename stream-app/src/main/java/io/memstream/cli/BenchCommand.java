@@ -1,0 +1,205 @@
+package io.memstream.cli;
+
+import io.memstream.bench.Benchmarks;
+import io.memstream.config.MemstreamConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code memstream bench}: the benchmarks behind docs/PERFORMANCE.md. Each prints progress on stderr
+ * and writes one JSON result; bench/run-all.sh runs them all and the Python baselines.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure throughput: the engine alone, end to end on a real broker, state size.",
+        subcommands = {BenchCommand.Engine.class, BenchCommand.EndToEnd.class, BenchCommand.State.class,
+            BenchCommand.OrtOptions.class})
+final class BenchCommand implements Runnable {
+
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = MemstreamConfig.DEFAULT_MODEL_DIR,
+            description = "Model directory (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "a benchmark is needed: engine, e2e or state");
+    }
+
+    Path modelDir() {
+        return MemstreamConfig.resolveModelDir(model);
+    }
+
+    List<String> commandLine(String sub, String... args) {
+        List<String> c = new ArrayList<>(List.of("memstream", "bench", "--model", model, "--threads",
+                Integer.toString(threads), sub));
+        c.addAll(List.of(args));
+        return c;
+    }
+
+    @Command(name = "engine", mixinStandardHelpOptions = true,
+            description = "The model path alone (ModelSession over DJL/ONNX Runtime): step and decode tokens/s by batch size, "
+                    + "cached decoding vs recomputation, batched vs one-stream-at-a-time generation.")
+    static final class Engine implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--step-batches", split = ",", defaultValue = "1,8,32,128")
+        List<Integer> stepBatches;
+
+        @Option(names = "--decode-batches", split = ",", defaultValue = "1,8,32")
+        List<Integer> decodeBatches;
+
+        @Option(names = "--new-tokens", defaultValue = "64")
+        int newTokens;
+
+        @Option(names = "--generation-streams", defaultValue = "32")
+        int generationStreams;
+
+        @Option(names = "--warmup-s", defaultValue = "2")
+        double warmup;
+
+        @Option(names = "--measure-s", defaultValue = "5", description = "Seconds per configuration (at least --min-reps calls).")
+        double measure;
+
+        @Option(names = "--min-reps", defaultValue = "20")
+        int minReps;
+
+        @Option(names = "--out", defaultValue = "bench/results/engine.json")
+        Path out;
+
+        @Override
+        public Integer call() {
+            Benchmarks.engine(parent.modelDir(), parent.threads,
+                    new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
+                            measure, minReps), out,
+                    parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
+                            join(decodeBatches), "--new-tokens", Integer.toString(newTokens), "--generation-streams",
+                            Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
+                            "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
+                            "--out", out.toString()));
+            return 0;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = "End to end on a real Kafka broker in this JVM (exactly-once, commit.interval.ms=100): "
+                    + "S streams x K chunks published ahead (or at --rate chunks/s into the running processor), time until "
+                    + "every output is read read_committed; then the engine alone at the same batch size.")
+    static final class EndToEnd implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--streams", defaultValue = "64")
+        int streams;
+
+        @Option(names = "--chunks", defaultValue = "8", description = "Chunks per stream.")
+        int chunks;
+
+        @Option(names = "--chunk-bytes", defaultValue = "63", description = "Text bytes per chunk (63: one model chunk with BOS).")
+        int chunkBytes;
+
+        @Option(names = "--new-tokens", defaultValue = "0", description = "Generate this many tokens after every chunk (0: none).")
+        int newTokens;
+
+        @Option(names = "--rate", defaultValue = "0", description = "Chunks/s into a running processor; 0 publishes all ahead.")
+        double rate;
+
+        @Option(names = "--partitions", defaultValue = "2")
+        int partitions;
+
+        @Option(names = "--stream-threads", defaultValue = "1")
+        int streamThreads;
+
+        @Option(names = "--engine-s", defaultValue = "3", description = "Seconds for each engine-alone comparison.")
+        double engineSeconds;
+
+        @Option(names = "-D", paramLabel = "KEY=VALUE", description = "memstream/Streams setting, e.g. -D batch.max.size=1")
+        java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+
+        @Option(names = "--out", defaultValue = "bench/results/e2e.json")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            // As the demo: the broker's and clients' logs would drown the progress lines.
+            LogLevels.set("io.memstream", "WARN");
+            LogLevels.set("org.apache.kafka", "ERROR");
+            LogLevels.set("kafka", "OFF");
+            LogLevels.set("ai.djl", "ERROR");
+            List<String> args = new ArrayList<>(List.of("--streams", Integer.toString(streams), "--chunks",
+                    Integer.toString(chunks), "--chunk-bytes", Integer.toString(chunkBytes), "--new-tokens",
+                    Integer.toString(newTokens), "--rate", Double.toString(rate), "--partitions",
+                    Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
+                    Double.toString(engineSeconds)));
+            overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
+            args.addAll(List.of("--out", out.toString()));
+            Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
+                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds), out,
+                    parent.commandLine("e2e", args.toArray(String[]::new)));
+            return 0;
+        }
+    }
+
+    @Command(name = "ort", mixinStandardHelpOptions = true,
+            description = "ONNX Runtime session options on the step graph (ORT's Java API): optimisation level, "
+                    + "per-session pools with/without spinning; --global-pool-spin true|false measures one global pool "
+                    + "(memstream's set-up) instead: one JVM per global-pool setting.")
+    static final class OrtOptions implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--measure-s", defaultValue = "4")
+        double seconds;
+
+        @Option(names = "--global-pool-spin", arity = "1", description = "true or false: measure a global pool with this spinning")
+        Boolean globalSpin;
+
+        @Option(names = "--out", defaultValue = "bench/results/ort_options.json")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> args = new ArrayList<>(List.of("--measure-s", Double.toString(seconds)));
+            if (globalSpin != null) {
+                args.addAll(List.of("--global-pool-spin", globalSpin.toString()));
+            }
+            args.addAll(List.of("--out", out.toString()));
+            Benchmarks.ortOptions(parent.modelDir(), parent.threads, seconds, globalSpin, out,
+                    parent.commandLine("ort", args.toArray(String[]::new)));
+            return 0;
+        }
+    }
+
+    @Command(name = "state", mixinStandardHelpOptions = true,
+            description = "Bytes of state per stream and per changelog record, float32 and float16, by stream length; "
+                    + "the error float16 storage adds to bits per byte.")
+    static final class State implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--chunks", defaultValue = "256")
+        int chunks;
+
+        @Option(names = "--out", defaultValue = "bench/results/state.json")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            Benchmarks.state(parent.modelDir(), chunks, out,
+                    parent.commandLine("state", "--chunks", Integer.toString(chunks), "--out", out.toString()));
+            return 0;
+        }
+    }
+
+    static String join(List<Integer> values) {
+        return String.join(",", values.stream().map(String::valueOf).toList());
+    }
+}

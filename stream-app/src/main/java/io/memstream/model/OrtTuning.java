@@ -1,0 +1,46 @@
+package io.memstream.model;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.util.Locale;
+
+/**
+ * ONNX Runtime session settings, chosen by measurement ({@code memstream bench ort}, figures in
+ * docs/PERFORMANCE.md): every session gets its own intra-op pool of {@code model.threads} threads
+ * with spinning off. Spinning pool threads burn the cores that other sessions, the other stream
+ * threads, RocksDB and Kafka's clients need; measured on the shared 2-core machine, spinning made
+ * batch 32 1.4-2.2x and two concurrent sessions 1.3-1.8x slower, and batch 1 no faster. DJL cannot turn
+ * spinning off for its one global pool, which is why the pools are per session.
+ *
+ * @param optimization graph optimisation level
+ * @param spinning whether idle pool threads spin for work (only worth it on dedicated cores)
+ */
+public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning) {
+
+    /** The measured choice: all graph optimisations, no spinning. */
+    public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false);
+
+    /** {@code basic}, {@code extended} or {@code all} (also ORT's own names, e.g. {@code ALL_OPT}). */
+    public static OrtSession.SessionOptions.OptLevel parseOptimization(String value) {
+        String v = value.trim().toUpperCase(Locale.ROOT);
+        return switch (v) {
+            case "NONE", "NO_OPT" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case "BASIC", "BASIC_OPT" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "EXTENDED", "EXTENDED_OPT" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case "ALL", "ALL_OPT" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            default -> throw new IllegalArgumentException("must be one of none|basic|extended|all, got '" + value + "'");
+        };
+    }
+
+    /** Options for one session; the caller closes them after the session. */
+    OrtSession.SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        so.setOptimizationLevel(optimization);
+        so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        so.setIntraOpNumThreads(Math.max(1, intraOpThreads));
+        so.setInterOpNumThreads(1);
+        so.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
+        so.addConfigEntry("session.inter_op.allow_spinning", spinning ? "1" : "0");
+        return so;
+    }
+}

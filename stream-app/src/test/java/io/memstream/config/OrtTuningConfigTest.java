@@ -1,0 +1,54 @@
+package io.memstream.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import io.memstream.model.OrtTuning;
+import io.memstream.model.TestModels;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** model.ort.optimization and model.ort.spinning: defaults, parsing, errors naming the key. */
+class OrtTuningConfigTest {
+
+    private static MemstreamConfig load(Map<String, String> overrides) {
+        Map<String, String> all = new java.util.HashMap<>(overrides);
+        all.put(MemstreamConfig.MODEL_DIR, TestModels.tiny().toString());
+        return MemstreamConfig.load(Optional.empty(), Map.of(), all);
+    }
+
+    @Test
+    void defaultIsTheMeasuredChoice() {
+        assertEquals(OrtTuning.DEFAULT, load(Map.of()).ortTuning());
+        assertEquals(new OrtTuning(OptLevel.ALL_OPT, false), OrtTuning.DEFAULT);
+    }
+
+    @Test
+    void parsesBothKeys() {
+        assertEquals(new OrtTuning(OptLevel.BASIC_OPT, true),
+                load(Map.of("model.ort.optimization", "basic", "model.ort.spinning", "TRUE")).ortTuning());
+        assertEquals(OptLevel.EXTENDED_OPT, load(Map.of("model.ort.optimization", "EXTENDED_OPT")).ortTuning().optimization());
+    }
+
+    @Test
+    void badValuesNameTheKey() {
+        MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
+                () -> load(Map.of("model.ort.optimization", "max", "model.ort.spinning", "yes")));
+        assertTrue(e.getMessage().contains("model.ort.spinning must be true or false"), e.getMessage());
+        MemstreamConfigException e2 = assertThrows(MemstreamConfigException.class,
+                () -> load(Map.of("model.ort.optimization", "max")));
+        assertTrue(e2.getMessage().contains("model.ort.optimization must be one of none|basic|extended|all"), e2.getMessage());
+    }
+
+    @Test
+    void keysStayOutOfKafkasConfiguration() {
+        MemstreamConfig c = load(Map.of("model.ort.spinning", "true", "state.dtype", "float16", "batch.merge", "true"));
+        assertTrue(c.streamsProperties().getProperty("model.ort.spinning") == null);
+        assertTrue(c.streamsProperties().getProperty("state.dtype") == null);
+        assertEquals(io.memstream.topology.TopologyConfig.StateDtype.FLOAT16, c.topology().stateDtype());
+        assertTrue(c.topology().batchMerge());
+    }
+}
