@@ -126,7 +126,7 @@ class ClientCommandsTest {
     @Test
     void deadLettersPrintWhereAndWhy() {
         assertEquals("bad  from chunks-1@42 (19 bytes): org.apache.kafka.common.errors.SerializationException: "
-                + "no magic byte", ConsumeCommand.format(new io.memstream.client.DeadLetterReader.DeadLetter("bad",
+                + "no magic byte", FollowCommand.format(new io.memstream.client.DeadLetterReader.DeadLetter("bad",
                 "chunks", "1", "42", "org.apache.kafka.common.errors.SerializationException", "no magic byte", 19)));
     }
 
