@@ -95,7 +95,7 @@ abstract class PublishProgress {
     static final class Bar extends PublishProgress {
         private static final int WIDTH = 30;
         private final PrintWriter terminal;
-        private long lastDrawNanos = Long.MIN_VALUE;
+        private long lastDrawNanos = -1;
 
         Bar(PrintWriter terminal, long totalBytes, long totalChunks) {
             super(totalBytes, totalChunks);
@@ -105,7 +105,7 @@ abstract class PublishProgress {
         @Override
         void show(boolean done) {
             long now = nanosSinceStart();
-            if (!done && now - lastDrawNanos < 100_000_000L) {
+            if (!done && lastDrawNanos >= 0 && now - lastDrawNanos < 100_000_000L) {
                 return;
             }
             lastDrawNanos = now;
@@ -123,7 +123,7 @@ abstract class PublishProgress {
     static final class Lines extends PublishProgress {
         private final PrintWriter out;
         private final long everyNanos;
-        private long lastLineNanos;
+        private long lastLineNanos = -1;
 
         Lines(PrintWriter out, long totalBytes, long totalChunks, long everyNanos) {
             super(totalBytes, totalChunks);
@@ -134,7 +134,7 @@ abstract class PublishProgress {
         @Override
         void show(boolean done) {
             long now = nanosSinceStart();
-            if (!done && now - lastLineNanos < everyNanos) {
+            if (!done && lastLineNanos >= 0 && now - lastLineNanos < everyNanos) {
                 return;
             }
             lastLineNanos = now;
