@@ -37,6 +37,7 @@ public final class ProcessorApp implements AutoCloseable {
     private final HttpEndpoints http;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch closeDone = new CountDownLatch(1);
 
     private ProcessorApp(ModelRuntime runtime, AppMeters meters, KafkaStreams streams, HttpEndpoints http) {
         this.runtime = runtime;
@@ -138,17 +139,30 @@ public final class ProcessorApp implements AutoCloseable {
         return http == null ? 0 : http.port();
     }
 
-    /** Commits, closes Streams (leaving the group at once), then the HTTP server, meters and model. Idempotent. */
+    /**
+     * Commits, closes Streams (leaving the group at once), then the HTTP server, meters and model.
+     * Idempotent; a caller that finds a close under way on another thread (a signal handler's) waits
+     * for it, so that when close returns the app is closed for every caller.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            try {
+                closeDone.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
-        streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
-        if (http != null) {
-            http.close();
+        try {
+            streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+            if (http != null) {
+                http.close();
+            }
+            meters.close();
+            runtime.close();
+        } finally {
+            closeDone.countDown();
         }
-        meters.close();
-        runtime.close();
     }
 }

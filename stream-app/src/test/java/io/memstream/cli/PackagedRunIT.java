@@ -96,6 +96,7 @@ class PackagedRunIT {
                 run.destroy();
             }
             assertTrue(run.waitFor(60, TimeUnit.SECONDS), "no exit within 60 s of SIGTERM");
+            assertEquals(0, run.exitValue(), "exit code after SIGTERM:\n" + read(dir.resolve("err.txt")));
             String err = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
             assertTrue(err.contains("PENDING_SHUTDOWN -> NOT_RUNNING"), "Streams closed cleanly:\n" + err);
             assertTrue(err.contains("basic.auth.user.info=[hidden]"), "effective configuration logged:\n" + err);

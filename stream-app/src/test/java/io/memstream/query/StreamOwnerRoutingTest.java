@@ -109,6 +109,23 @@ class StreamOwnerRoutingTest {
                     assertEquals(response.body(), get(owners.get(id), "/streams/" + id).body());
                 }
 
+                // Each instance's /metrics counts its own share; together they absorbed every chunk once.
+                double absorbed = 0;
+                double generated = 0;
+                for (String host : List.of(hostA, hostB)) {
+                    String metrics = get(host, "/metrics").body();
+                    absorbed += counter(metrics, "memstream_chunks_absorbed_total");
+                    generated += counter(metrics, "memstream_tokens_generated_total");
+                    assertTrue(metrics.contains("memstream_model_latency_seconds_bucket{call=\"step\""), "latency histogram");
+                    assertTrue(metrics.contains("memstream_batch_size_count"), "batch sizes");
+                    assertTrue(metrics.contains("memstream_dead_letters_total"), "dead letters");
+                    assertTrue(metrics.contains("memstream_memory_evictions_total"), "evictions");
+                    assertTrue(metrics.contains("kafka_stream_"), "Kafka Streams client metrics");
+                }
+                assertEquals(STREAMS * CHUNKS, absorbed, 0.0);
+                long asked = last.values().stream().mapToLong(c -> c.getTokens().size()).sum();
+                assertEquals(asked, generated, 0.0, "generated tokens, as the continuations carry them");
+
                 HttpResponse<String> missing = get(hostA, "/streams/no-such-stream");
                 assertEquals(404, missing.statusCode(), missing.body());
 
@@ -189,6 +206,12 @@ class StreamOwnerRoutingTest {
         }
         assertFalse(last.isEmpty());
         return last;
+    }
+
+    private static double counter(String metrics, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? (\\S+)$").matcher(metrics);
+        assertTrue(m.find(), name + " in /metrics");
+        return Double.parseDouble(m.group(2));
     }
 
     private HttpResponse<String> get(String hostPort, String path) throws IOException, InterruptedException {
