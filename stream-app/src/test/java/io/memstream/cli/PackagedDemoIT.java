@@ -59,7 +59,8 @@ class PackagedDemoIT {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         Process demo = demo(tmp, "demo", "--streams", "1", "--chunks", "1", "--model", "models/tiny", "--keep-running");
         try {
-            String output = awaitOutput(demo, "from another terminal:");
+            // The last line of the instructions, complete with its line end: everything before it is there too.
+            String output = awaitOutput(demo, Pattern.compile("inspect doc-0 --url \\S+\\R"));
             String bootstrap = find(output, "bootstrap\\.servers +(\\S+)");
             String registry = find(output, "schema\\.registry\\.url +(\\S+)");
             String inspectUrl = find(output, "inspect doc-0 --url (\\S+)");
@@ -108,11 +109,11 @@ class PackagedDemoIT {
         return Main.execute(new PrintWriter(out, true), new PrintWriter(out, true), args.toArray(String[]::new));
     }
 
-    private String awaitOutput(Process demo, String marker) throws IOException, InterruptedException {
+    private String awaitOutput(Process demo, Pattern marker) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         while (System.nanoTime() < deadline) {
             String output = read(dir.resolve("out.txt"));
-            if (output.contains(marker)) {
+            if (marker.matcher(output).find()) {
                 return output;
             }
             assertTrue(demo.isAlive(), "demo exited:\n" + output + read(dir.resolve("err.txt")));
