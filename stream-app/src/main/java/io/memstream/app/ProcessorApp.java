@@ -2,6 +2,8 @@ package io.memstream.app;
 
 import io.memstream.config.MemstreamConfig;
 import io.memstream.model.ModelRuntime;
+import io.memstream.query.StreamSummaries;
+import io.memstream.schema.MemoryState;
 import io.memstream.topology.MemstreamSerdes;
 import io.memstream.topology.MemstreamTopology;
 import io.memstream.web.AppMeters;
@@ -12,9 +14,13 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +37,7 @@ public final class ProcessorApp implements AutoCloseable {
     private final HttpEndpoints http;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch closeDone = new CountDownLatch(1);
 
     private ProcessorApp(ModelRuntime runtime, AppMeters meters, KafkaStreams streams, HttpEndpoints http) {
         this.runtime = runtime;
@@ -48,15 +55,30 @@ public final class ProcessorApp implements AutoCloseable {
         KafkaStreams streams = null;
         HttpEndpoints http = null;
         try {
-            Topology topology = MemstreamTopology.build(config.topology(), runtime,
-                    new MemstreamSerdes(config.registryConfigs()), meters.registry());
+            MemstreamSerdes serdes = new MemstreamSerdes(config.registryConfigs());
+            Topology topology = MemstreamTopology.build(config.topology(), runtime, serdes, meters.registry());
             Properties props = MemstreamTopology.streamsProperties(config.topology(), config.streamsProperties());
-            streams = new KafkaStreams(topology, props);
-            meters.bind(streams);
+            // HTTP starts first: its address becomes application.server, which Streams needs at construction.
+            AtomicReference<KafkaStreams> created = new AtomicReference<>();
+            AtomicReference<StreamSummaries> summaries = new AtomicReference<>();
             if (config.httpPort() > 0) {
-                http = HttpEndpoints.start(config.httpHost(), config.httpPort(), meters.registry(), streams::state);
-                log.info("metrics at http://{}:{}/metrics, health at /health", config.httpHost(), http.port());
+                http = HttpEndpoints.start(config.httpHost(), config.httpPort(), meters.registry(),
+                        () -> created.get() == null ? null : created.get().state(), summaries::get);
+                HostInfo self = AdvertisedServer.choose(props, config.httpHost(), http.port());
+                props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+                log.info("metrics at http://{}:{}/metrics, health at /health, stream summaries at /streams/ID; "
+                        + "other instances reach this one at {}:{}", config.httpHost(), http.port(), self.host(), self.port());
             }
+            streams = new KafkaStreams(topology, props);
+            created.set(streams);
+            if (http != null) {
+                Serializer<MemoryState> stored = serdes.memoryState().serializer();
+                summaries.set(new StreamSummaries(streams,
+                        HostInfo.buildFromEndpoint(props.getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG)),
+                        runtime.manifest().modelId(), runtime.manifest().fingerprint(),
+                        state -> stored.serialize(MemstreamTopology.MEMORY_STORE, state).length));
+            }
+            meters.bind(streams);
             ProcessorApp app = new ProcessorApp(runtime, meters, streams, http);
             // A failed stream thread stops this client; its tasks move to the app's other instances.
             streams.setUncaughtExceptionHandler(e -> {
@@ -109,21 +131,39 @@ public final class ProcessorApp implements AutoCloseable {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The Kafka Streams client (for key metadata and store queries in tests and tools). */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
     public int httpPort() {
         return http == null ? 0 : http.port();
     }
 
-    /** Commits, closes Streams (leaving the group at once), then the HTTP server, meters and model. Idempotent. */
+    /**
+     * Commits, closes Streams (leaving the group at once), then the HTTP server, meters and model.
+     * Idempotent; a caller that finds a close under way on another thread (a signal handler's) waits
+     * for it, so that when close returns the app is closed for every caller.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            try {
+                closeDone.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
-        streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
-        if (http != null) {
-            http.close();
+        try {
+            streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+            if (http != null) {
+                http.close();
+            }
+            meters.close();
+            runtime.close();
+        } finally {
+            closeDone.countDown();
         }
-        meters.close();
-        runtime.close();
     }
 }

@@ -7,7 +7,9 @@ import io.memstream.client.ContinuationReader;
 import io.memstream.client.TextChunker;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.ContinuationFormatter;
+import io.memstream.demo.DemoSummary;
 import io.memstream.demo.DemoTexts;
+import io.memstream.demo.RegistryHttpFacade;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.registry.MockSchemaRegistry;
 import io.memstream.schema.Continuation;
@@ -16,6 +18,7 @@ import io.memstream.schema.TokenChunk;
 import io.memstream.topology.TopologyConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,10 +33,13 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,7 +53,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run memstream end to end in this JVM (Kafka broker, registry, processor, producer, "
-                + "consumer) on a few streams of real text, print the continuations, and shut down.")
+                + "consumer) on a few streams of real text, print the continuations and a summary, and shut down "
+                + "(or, with --keep-running, stay up for publish, follow and inspect from another terminal).")
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -83,6 +90,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the logs of memstream, Kafka and the broker.")
     boolean verbose;
 
+    @Option(names = "--keep-running",
+            description = "After the sample, keep the broker, registry and processor up for publish, follow and "
+                    + "inspect from another terminal (their addresses are printed) until Ctrl-C.")
+    boolean keepRunning;
+
     @Option(names = "-D", paramLabel = "KEY=VALUE", description = "Set one configuration key (repeatable).")
     Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -98,6 +110,9 @@ final class DemoCommand implements Callable<Integer> {
             // transaction's first batch racing its partition registration) as errors.
             LogLevels.set("kafka", "OFF");
             LogLevels.set("ai.djl", "ERROR");
+        }
+        if (keepRunning && httpPort == 0) {
+            httpPort = freePort(); // inspect needs an instance to ask
         }
         Path work = Files.createTempDirectory("memstream-demo-");
         String registryScope = "demo-" + UUID.randomUUID();
@@ -134,16 +149,29 @@ final class DemoCommand implements Callable<Integer> {
                         topics.outputTopic(), true);
                      ChunkProducer producer = new ChunkProducer(config.registryConfigs(), topics.inputTopic())) {
                     long sendStart = System.nanoTime();
-                    producer.sendAll(input);
+                    Map<String, Long> sentAt = new HashMap<>();
+                    List<Future<RecordMetadata>> acks = new ArrayList<>();
+                    for (TokenChunk chunk : input) {
+                        sentAt.put(chunk.getStreamId() + "/" + chunk.getSeq(), System.nanoTime());
+                        acks.add(producer.send(chunk));
+                    }
+                    producer.flush();
+                    for (Future<RecordMetadata> ack : acks) {
+                        ack.get(); // a refused chunk fails the demo here, not as a timeout later
+                    }
                     say("sent %d chunks of %d streams to %s; continuations from %s (read_committed):%n",
                             input.size(), streams, topics.inputTopic(), topics.outputTopic());
                     Map<String, String> texts = new HashMap<>();
                     input.forEach(chunk -> texts.put(chunk.getStreamId() + "/" + chunk.getSeq(), chunk.getText()));
-                    List<Continuation> received = collect(reader, input.size(), texts);
-                    summarize(received, input.size(), seconds(sendStart));
+                    DemoSummary figures = new DemoSummary();
+                    List<Continuation> received = collect(reader, input.size(), texts, sentAt, figures);
+                    summarize(received, input.size(), figures, seconds(sendStart));
                     if (received.size() < input.size()) {
                         return 1;
                     }
+                }
+                if (keepRunning) {
+                    keepRunning(config, topics, registryScope, app.httpPort());
                 }
                 out.println();
                 say("shutting down (processor, then broker) ...");
@@ -212,13 +240,17 @@ final class DemoCommand implements Callable<Integer> {
         return interleaved;
     }
 
-    private List<Continuation> collect(ContinuationReader reader, int expected, Map<String, String> texts) {
+    private List<Continuation> collect(ContinuationReader reader, int expected, Map<String, String> texts,
+                                       Map<String, Long> sentAt, DemoSummary figures) {
         List<Continuation> received = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
         while (received.size() < expected && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, Continuation> record : reader.poll(Duration.ofMillis(200))) {
+                long now = System.nanoTime();
                 Continuation c = record.value();
                 received.add(c);
+                Long sent = sentAt.get(c.getStreamId() + "/" + c.getSeq());
+                figures.add(c, sent == null ? Double.NaN : (now - sent) / 1e6);
                 out.println("  " + ContinuationFormatter.format(c, texts.get(c.getStreamId() + "/" + c.getSeq())));
                 out.flush();
             }
@@ -226,10 +258,14 @@ final class DemoCommand implements Callable<Integer> {
         return received;
     }
 
-    /** How surprise falls as memory builds up: mean bits/byte per seq across the streams. */
-    private void summarize(List<Continuation> received, int expected, double seconds) {
+    /**
+     * The closing summary: chunks, tokens per second, latency percentiles, and how surprise falls as
+     * memory builds up (mean bits/byte per seq across the streams).
+     */
+    private void summarize(List<Continuation> received, int expected, DemoSummary figures, double seconds) {
         out.println();
         say("%d of %d continuations in %.1f s", received.size(), expected, seconds);
+        figures.lines(seconds).forEach(line -> say("%s", line));
         Map<Long, double[]> bySeq = new TreeMap<>();
         for (Continuation c : received) {
             if (c.getBitsPerByte() != null) {
@@ -243,6 +279,41 @@ final class DemoCommand implements Callable<Integer> {
         say("%s", line);
         if (received.size() < expected) {
             say("MISSING %d continuations after %d s", expected - received.size(), timeoutSeconds);
+        }
+    }
+
+    /**
+     * Keeps everything up for other terminals: the in-process registry is also served over loopback
+     * HTTP so that separate processes share its schema ids. Returns at Ctrl-C or SIGTERM; the caller
+     * then shuts down and deletes the temporary directory as usual.
+     */
+    private void keepRunning(MemstreamConfig config, TopologyConfig topics, String registryScope, int appHttpPort)
+            throws IOException, InterruptedException {
+        try (RegistryHttpFacade registry = RegistryHttpFacade.start(MockSchemaRegistry.forScope(registryScope))) {
+            String connect = "-D bootstrap.servers=" + config.bootstrapServers() + " -D schema.registry.url=" + registry.url();
+            out.println();
+            say("memstream keeps running (Ctrl-C stops it and deletes everything):");
+            say("  bootstrap.servers   %s", config.bootstrapServers());
+            say("  schema.registry.url %s", registry.url());
+            say("  topics              %s -> %s (dead letters: %s)", topics.inputTopic(), topics.outputTopic(),
+                    topics.dlqTopic());
+            say("  HTTP                http://127.0.0.1:%d/metrics, /health, /streams/ID", appHttpPort);
+            say("from another terminal:");
+            say("  ./memstream follow --from-beginning %s", connect);
+            say("  ./memstream publish FILE %s", connect);
+            say("  ./memstream inspect doc-0 --url http://127.0.0.1:%d", appHttpPort);
+            CountDownLatch stop = new CountDownLatch(1);
+            if (!StopSignals.onStop(stop::countDown)) {
+                say("(stop signals cannot be caught here: the demo's temporary files may stay behind)");
+            }
+            stop.await();
+            out.println();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 

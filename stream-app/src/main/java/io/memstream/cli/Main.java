@@ -9,11 +9,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** memstream's command line: {@code run}, {@code demo}, {@code produce}, {@code consume}. */
+/** memstream's command line: {@code demo}, {@code run}, {@code publish}, {@code follow}, {@code inspect}. */
 @Command(name = "memstream", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-stream recurrent memory for document streams on Kafka: a Kafka Streams processor "
                 + "that keeps each stream's memory in RocksDB and runs an ONNX memory transformer on it.",
-        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, PublishCommand.class, FollowCommand.class, InspectCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a bad configuration, a model that cannot be loaded, or a missing topic. */

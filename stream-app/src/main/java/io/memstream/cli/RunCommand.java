@@ -8,9 +8,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** Runs the processor against a real cluster until stopped (Ctrl-C, SIGTERM) or a fatal error. */
+/**
+ * Runs the processor against a real cluster until stopped (SIGTERM, Ctrl-C: Streams closed, exit 0)
+ * or a fatal error (exit 1).
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run the memstream processor (configuration: file, MEMSTREAM_* environment, -D key=value).")
+        description = "Run the memstream processor (configuration: file, MEMSTREAM_* environment, -D key=value) "
+                + "until SIGTERM or Ctrl-C (clean close, exit 0) or a fatal error (exit 1).")
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -20,22 +24,34 @@ final class RunCommand implements Callable<Integer> {
         MemstreamConfig config = options.load();
         ProcessorApp app = ProcessorApp.start(config);
         AtomicBoolean stopRequested = new AtomicBoolean();
-        Thread closer = new Thread(() -> {
+        Runnable stop = () -> {
             stopRequested.set(true);
             app.close();
-        }, "memstream-shutdown");
+        };
+        // A signal closes the app; the main thread below sees Streams stop and returns 0.
+        StopSignals.onStop(stop);
+        // Any other way the JVM goes down (System.exit elsewhere, a signal not taken over) still closes Streams.
+        Thread closer = new Thread(stop, "memstream-shutdown");
         Runtime.getRuntime().addShutdownHook(closer);
         while (!app.awaitStopped(Duration.ofMinutes(10))) {
             // Nothing to do but wait: Streams works on its own threads.
         }
         if (stopRequested.get()) {
-            // The JVM is exiting; the hook finishes the close.
-            closer.join();
+            app.close(); // waits for a close that a signal started on another thread
+            removeHook(closer);
             return 0;
         }
         // Streams stopped by itself: a fatal error, already logged by the app.
-        Runtime.getRuntime().removeShutdownHook(closer);
+        removeHook(closer);
         app.close();
         return 1;
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is already exiting; the hook finishes the close.
+        }
     }
 }

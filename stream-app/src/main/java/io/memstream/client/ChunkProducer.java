@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -41,12 +42,11 @@ public final class ChunkProducer implements AutoCloseable {
      * asked, and a generate request on the chunks {@code generateOn} selects.
      */
     public static List<TokenChunk> document(String streamId, long firstSeq, List<String> pieces,
-                                            GenerateRequest generate, GenerateOn generateOn, boolean endOfStream) {
+                                            GenerateRequest generate, ChunkSelector generateOn, boolean endOfStream) {
         List<TokenChunk> chunks = new ArrayList<>();
         for (int i = 0; i < pieces.size(); i++) {
             boolean last = i == pieces.size() - 1;
-            boolean wantsGeneration = generate != null
-                    && (generateOn == GenerateOn.EVERY_CHUNK || (generateOn == GenerateOn.LAST_CHUNK && last));
+            boolean wantsGeneration = generate != null && generateOn.selects(i, last);
             chunks.add(TokenChunk.newBuilder()
                     .setStreamId(streamId)
                     .setSeq(firstSeq + i)
@@ -59,11 +59,41 @@ public final class ChunkProducer implements AutoCloseable {
         return chunks;
     }
 
+    /** Picks chunks of a document by position (index from 0; whether it is the last one). */
+    @FunctionalInterface
+    public interface ChunkSelector {
+        boolean selects(int index, boolean last);
+
+        /** Every {@code n}th chunk (the n-th, 2n-th, ...; none for n = 0), and the last one if {@code last}. */
+        static ChunkSelector every(int n, boolean last) {
+            if (n < 0) {
+                throw new IllegalArgumentException("a chunk interval must be 0 (none) or more, got " + n);
+            }
+            return (index, isLast) -> (n > 0 && (index + 1) % n == 0) || (last && isLast);
+        }
+    }
+
     /** Which chunks of a document carry the generate request. */
-    public enum GenerateOn { NONE, LAST_CHUNK, EVERY_CHUNK }
+    public enum GenerateOn implements ChunkSelector {
+        NONE, LAST_CHUNK, EVERY_CHUNK;
+
+        @Override
+        public boolean selects(int index, boolean last) {
+            return this == EVERY_CHUNK || (this == LAST_CHUNK && last);
+        }
+    }
 
     public Future<RecordMetadata> send(TokenChunk chunk) {
         return producer.send(new ProducerRecord<>(topic, chunk.getStreamId(), chunk));
+    }
+
+    /** Sends one chunk; {@code acknowledged} runs on the producer's thread when the broker answers. */
+    public Future<RecordMetadata> send(TokenChunk chunk, Callback acknowledged) {
+        return producer.send(new ProducerRecord<>(topic, chunk.getStreamId(), chunk), acknowledged);
+    }
+
+    public void flush() {
+        producer.flush();
     }
 
     /** Sends all chunks and waits until the broker has acknowledged every one. */

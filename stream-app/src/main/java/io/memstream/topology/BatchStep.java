@@ -115,6 +115,10 @@ final class BatchStep {
                 forward.accept(new Record<>(id, continuation(id, head, generations[i], bits, byteTokens, millis, b,
                         chunksAbsorbed, tokensAbsorbed), head.getProducedAt().toEpochMilli()));
                 metrics.continuations.increment();
+                metrics.chunksAbsorbed.increment();
+                if (generations[i] != null) {
+                    metrics.tokensGenerated.increment(generations[i].tokens().length);
+                }
                 queue.setHeadBits(0.0);
                 queue.setHeadByteTokens(0L);
                 queue.setHeadMillis(0.0);
@@ -123,6 +127,7 @@ final class BatchStep {
                 queue.setHeadByteTokens(byteTokens);
                 queue.setHeadMillis(millis);
             }
+            metrics.tokensAbsorbed.increment(tokens[i].length);
             if (recordDone && head.getEndOfStream()) {
                 memory.delete(id);
             } else {

@@ -15,6 +15,9 @@ public final class TopologyMetrics {
     final Counter evictions;
     final Counter resets;
     final Counter continuations;
+    final Counter chunksAbsorbed;
+    final Counter tokensAbsorbed;
+    final Counter tokensGenerated;
     final DistributionSummary batchSize;
     final Timer stepLatency;
     final Timer generateLatency;
@@ -32,11 +35,18 @@ public final class TopologyMetrics {
                 .description("Memories written by another model and started afresh").register(registry);
         continuations = Counter.builder("memstream.continuations")
                 .description("Continuation records written").register(registry);
+        chunksAbsorbed = Counter.builder("memstream.chunks.absorbed")
+                .description("Input records whose every token is in their stream's memory").register(registry);
+        tokensAbsorbed = Counter.builder("memstream.tokens.absorbed")
+                .description("Tokens run through the model into streams' memories").register(registry);
+        tokensGenerated = Counter.builder("memstream.tokens.generated")
+                .description("Tokens generated for continuations").register(registry);
         batchSize = DistributionSummary.builder("memstream.batch.size")
                 .description("Streams per batched model call").register(registry);
-        stepLatency = Timer.builder("memstream.model.latency").tag("call", "step")
+        // Histogram buckets, so Prometheus can compute latency percentiles across instances.
+        stepLatency = Timer.builder("memstream.model.latency").tag("call", "step").publishPercentileHistogram()
                 .description("Wall time of batched model calls").register(registry);
-        generateLatency = Timer.builder("memstream.model.latency").tag("call", "generate")
+        generateLatency = Timer.builder("memstream.model.latency").tag("call", "generate").publishPercentileHistogram()
                 .description("Wall time of batched model calls").register(registry);
     }
 

@@ -33,6 +33,9 @@ class DemoCommandTest {
                 assertTrue(bits > 0 && bits < 20, "bits/byte " + bits);
             }
         }
+        assertTrue(output.matches("(?s).*chunks: 9 in [0-9.]+ s; tokens: \\d+ absorbed \\+ \\d+ generated = \\d+ tokens/s.*"),
+                "closing summary: chunks and tokens/s\n" + output);
+        assertTrue(output.contains("model time per chunk (absorb + generate): p50 "), output);
         assertTrue(output.contains("done in"), output);
     }
 

@@ -90,4 +90,22 @@ class HttpEndpointsTest {
                     + scrape.lines().filter(l -> l.startsWith("kafka")).limit(20).toList());
         }
     }
+
+    @Test
+    void streamSummariesWaitForKafkaStreamsAndNeedAnId() throws Exception {
+        try (AppMeters meters = new AppMeters();
+             HttpEndpoints endpoints = HttpEndpoints.start("127.0.0.1", 0, meters.registry(), () -> null, () -> null)) {
+            HttpResponse<String> early = call(endpoints, "GET", "/streams/doc-1");
+            assertEquals(503, early.statusCode());
+            assertEquals("application/json", early.headers().firstValue("Content-Type").orElseThrow());
+            assertTrue(early.body().contains("not started"), early.body());
+            assertEquals(404, call(endpoints, "GET", "/streams/").statusCode());
+            assertEquals(405, call(endpoints, "POST", "/streams/doc-1").statusCode());
+        }
+    }
+
+    @Test
+    void streamIdsArePercentDecoded() {
+        assertEquals("books/exodus 2", HttpEndpoints.streamId(URI.create("http://h/streams/books%2Fexodus%202?forwarded=true")));
+    }
 }

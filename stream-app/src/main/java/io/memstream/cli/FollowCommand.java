@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -16,19 +17,28 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Prints the continuations of the output topic (or the dead letters), committed ones only. */
-@Command(name = "consume", mixinStandardHelpOptions = true,
-        description = "Print continuations from the output topic (read_committed), one line each; "
-                + "with --dead-letters, the records memstream rejected and why.")
-final class ConsumeCommand implements Callable<Integer> {
+/**
+ * Prints continuations live as they are committed (all streams or one), as readable lines or JSON
+ * lines; or the dead letters. Reads {@code read_committed}, so an aborted transaction never shows.
+ */
+@Command(name = "follow", aliases = "consume", mixinStandardHelpOptions = true,
+        description = "Print continuations as they arrive (read_committed): all streams or --stream ID, from now or "
+                + "--from-beginning, as text or --json lines; with --dead-letters, the records memstream rejected and why.")
+final class FollowCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--stream", paramLabel = "ID", description = "Only this stream's continuations.")
+    String streamId;
+
     @Option(names = "--from-beginning", description = "Start at the oldest continuation, not at the end.")
     boolean fromBeginning;
+
+    @Option(names = "--json", description = "One JSON object a line (every field, with partition and offset).")
+    boolean json;
 
     @Option(names = "--dead-letters", description = "Read the dead-letter topic (dlq.topic) instead.")
     boolean deadLetters;
@@ -46,13 +56,17 @@ final class ConsumeCommand implements Callable<Integer> {
         if (deadLetters) {
             try (DeadLetterReader reader = new DeadLetterReader(config.registryConfigs(),
                     config.topology().dlqTopic(), fromBeginning)) {
-                print(timeout -> reader.poll(timeout).stream().map(ConsumeCommand::format).toList());
+                print(timeout -> reader.poll(timeout).stream()
+                        .filter(letter -> streamId == null || streamId.equals(letter.key()))
+                        .map(FollowCommand::format).toList());
             }
         } else {
             try (ContinuationReader reader = new ContinuationReader(config.registryConfigs(),
                     config.topology().outputTopic(), fromBeginning)) {
                 print(timeout -> reader.poll(timeout).stream()
-                        .map(record -> ContinuationFormatter.format(record.value())).toList());
+                        .filter(record -> streamId == null || Objects.equals(streamId, record.key()))
+                        .map(record -> json ? ContinuationJson.format(record)
+                                : ContinuationFormatter.format(record.value())).toList());
             }
         }
         return 0;
