@@ -73,10 +73,7 @@ class ProcessorAppTest {
 
     static Stream<Arguments> registries() {
         List<Arguments> registries = new ArrayList<>(List.of(Arguments.of("in-process", "mock://app-test")));
-        Optional.ofNullable(System.getProperty("memstream.it.registry.url"))
-                .or(() -> Optional.ofNullable(System.getenv("MEMSTREAM_IT_REGISTRY_URL")))
-                // "none" is how run-tests.sh and CI say "no real registry" (README, Tests).
-                .filter(url -> !url.isBlank() && !url.equals("none"))
+        io.memstream.registry.RealRegistry.url()
                 .ifPresent(url -> registries.add(Arguments.of("real", url)));
         return registries.stream();
     }
