@@ -15,6 +15,7 @@ public final class TopologyMetrics {
     final Counter evictions;
     final Counter resets;
     final Counter continuations;
+    final Counter generateClamped;
     final DistributionSummary batchSize;
     final Timer stepLatency;
     final Timer generateLatency;
@@ -32,6 +33,9 @@ public final class TopologyMetrics {
                 .description("Memories written by another model and started afresh").register(registry);
         continuations = Counter.builder("memstream.continuations")
                 .description("Continuation records written").register(registry);
+        generateClamped = Counter.builder("memstream.generate.clamped")
+                .description("Generate requests whose maxNewTokens exceeded the model's max_new_tokens (clamped to it)")
+                .register(registry);
         batchSize = DistributionSummary.builder("memstream.batch.size")
                 .description("Streams per batched model call").register(registry);
         stepLatency = Timer.builder("memstream.model.latency").tag("call", "step")
