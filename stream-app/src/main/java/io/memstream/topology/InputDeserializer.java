@@ -43,7 +43,9 @@ final class InputDeserializer implements Deserializer<TokenChunk> {
             }
             return chunk;
         } catch (RuntimeException e) {
-            metrics.undecodable.increment();
+            if (!MemstreamDeserializationExceptionHandler.registryOutage(e)) {
+                metrics.undecodable.increment();
+            }
             throw e;
         }
     }
