@@ -1,4 +1,4 @@
-package io.memstream.reliability;
+package io.memstream.topology;
 
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import java.io.ByteArrayOutputStream;
