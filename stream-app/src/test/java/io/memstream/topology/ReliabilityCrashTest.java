@@ -93,7 +93,7 @@ class ReliabilityCrashTest {
         List<Sent> deadLetters = new ArrayList<>();
         Map<String, MemoryState> memories = new HashMap<>();
         try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"))) {
-            broker.start(Duration.ofSeconds(120));
+            broker.start(Duration.ofSeconds(300));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(input, PARTITIONS, (short) 1),
                         new NewTopic(output, PARTITIONS, (short) 1), new NewTopic(dlq, 1, (short) 1))).all().get();
@@ -143,7 +143,7 @@ class ReliabilityCrashTest {
                         // fault lands while work is under way (and not only on JVMs still starting).
                         int before = outputs.size();
                         long earliest = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_000 + random.nextInt(4_000));
-                        long latest = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                        long latest = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
                         while (System.nanoTime() < latest && (System.nanoTime() < earliest
                                 || (outputs.size() == before && outputs.size() < good.size()))) {
                             drain(out, serdes, output, outputs);
@@ -161,7 +161,7 @@ class ReliabilityCrashTest {
                             broker.kill();
                             System.out.printf("crash test: broker killed at %.1f s%n", (System.nanoTime() - started) / 1e9);
                             Thread.sleep(1_000);
-                            broker.start(Duration.ofSeconds(120));
+                            broker.start(Duration.ofSeconds(300));
                             brokerRestarts++;
                             System.out.printf("crash test: broker back at %.1f s%n", (System.nanoTime() - started) / 1e9);
                         }
@@ -173,7 +173,7 @@ class ReliabilityCrashTest {
 
                     // Everything read_committed: outputs until every chunk has one (or time is up), then a
                     // little longer to catch late duplicates; dead letters and the memory changelog to the end.
-                    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+                    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
                     long lastProgress = System.nanoTime();
                     int distinct = outputs.size();
                     long quietUntil = Long.MAX_VALUE;

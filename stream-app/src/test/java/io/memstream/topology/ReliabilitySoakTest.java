@@ -78,7 +78,7 @@ class ReliabilitySoakTest {
         long outputs = 0;
         Integer exitCode;
         try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"))) {
-            broker.start(Duration.ofSeconds(120));
+            broker.start(Duration.ofSeconds(300));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(input, 2, (short) 1), new NewTopic(output, 2, (short) 1),
                         new NewTopic("soak-dlq-" + run, 1, (short) 1))).all().get();
