@@ -117,6 +117,8 @@ class ReliabilityCrashTest {
             // A killed instance never leaves the group: its partitions move once its session expires.
             settings.put("consumer.session.timeout.ms", "6000");
             settings.put("consumer.heartbeat.interval.ms", "1000");
+            // An instance still starting when the broker goes down waits for it rather than exiting.
+            settings.put("default.api.timeout.ms", "300000");
             List<ChildJvms.Instance> instances = List.of(
                     new ChildJvms.Instance("a", work, scope, input, output, settings),
                     new ChildJvms.Instance("b", work, scope, input, output, settings));
@@ -154,17 +156,20 @@ class ReliabilityCrashTest {
                         kills++;
                         System.out.printf("crash test: kill -9 #%d: instance %s at %.1f s, %d of %d continued%n", kills,
                                 victim.name, (System.nanoTime() - started) / 1e9, outputs.size(), good.size());
-                        Thread.sleep(random.nextInt(3_000));
-                        victim.start();
                         if (k == brokerRestartAt) {
-                            Thread.sleep(1_000 + random.nextInt(2_000));
+                            // The broker too, while the victim is down; the victim starts once the broker is
+                            // back, as its start-up check (rightly) refuses to start without one.
+                            Thread.sleep(random.nextInt(2_000));
                             broker.kill();
                             System.out.printf("crash test: broker killed at %.1f s%n", (System.nanoTime() - started) / 1e9);
                             Thread.sleep(1_000);
                             broker.start(Duration.ofSeconds(300));
                             brokerRestarts++;
                             System.out.printf("crash test: broker back at %.1f s%n", (System.nanoTime() - started) / 1e9);
+                        } else {
+                            Thread.sleep(random.nextInt(3_000));
                         }
+                        victim.start();
                     }
                     producer.join(Duration.ofMinutes(5).toMillis());
                     if (producerFailure.get() != null) {
