@@ -158,7 +158,11 @@ class ReliabilitySoakTest {
         System.out.println("SOAK-RESULT " + summary);
         System.out.println("soak: samples, plot and summary in " + OUT.toAbsolutePath());
         assertEquals(produced, outputs, "every record continued exactly once (read_committed)");
-        assertEquals(0, exitCode, "clean close on SIGTERM");
+        // 143 = 128 + SIGTERM: the JVM's status after a signal-initiated exit, whatever the hooks did;
+        // the log says whether Streams closed cleanly.
+        assertTrue(exitCode == 0 || exitCode == 143, "exit code after SIGTERM: " + exitCode);
+        assertTrue(Files.readString(work.resolve("instance-soak.log")).contains("PENDING_SHUTDOWN -> NOT_RUNNING"),
+                "Streams closed cleanly on SIGTERM");
     }
 
     private static TokenChunk chunk(int stream, long seq) {
