@@ -46,15 +46,21 @@ public final class ProcessorApp implements AutoCloseable {
         this.http = http;
     }
 
-    /** Loads the model, builds the topology and starts Streams (and HTTP unless {@code http.port=0}). */
+    /**
+     * Checks the state directory, loads the model, checks that the broker (with the input topic) and
+     * the registry answer ({@link StartupCheckException} otherwise), builds the topology and starts
+     * Streams (and HTTP unless {@code http.port=0}).
+     */
     public static ProcessorApp start(MemstreamConfig config) throws IOException {
         log.info("starting memstream with:\n{}", config.describe());
+        StartupChecks.local(config);
         ModelRuntime runtime = ModelRuntime.load(config.modelDir(), config.device(), config.modelThreads(),
                 config.ortTuning());
         AppMeters meters = new AppMeters();
         KafkaStreams streams = null;
         HttpEndpoints http = null;
         try {
+            StartupChecks.remote(config);
             MemstreamSerdes serdes = new MemstreamSerdes(config.registryConfigs());
             Topology topology = MemstreamTopology.build(config.topology(), runtime, serdes, meters.registry());
             Properties props = MemstreamTopology.streamsProperties(config.topology(), config.streamsProperties());

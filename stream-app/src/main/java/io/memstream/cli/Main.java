@@ -1,5 +1,6 @@
 package io.memstream.cli;
 
+import io.memstream.app.StartupCheckException;
 import io.memstream.client.TopicNotFoundException;
 import io.memstream.config.MemstreamConfigException;
 import io.memstream.model.ModelLoadException;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
             BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
-    /** Exit code of a bad configuration, a model that cannot be loaded, or a missing topic. */
+    /** Exit code of a bad configuration, a model that cannot be loaded, a missing topic, or a failed start-up check. */
     static final int CONFIG_ERROR = 2;
 
     @Spec
@@ -43,7 +44,7 @@ public final class Main implements Runnable {
         // Configuration, model and topic problems are the user's to fix: a clear message, no stack trace.
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof MemstreamConfigException || e instanceof ModelLoadException
-                    || e instanceof TopicNotFoundException) {
+                    || e instanceof TopicNotFoundException || e instanceof StartupCheckException) {
                 cmd.getErr().println("memstream " + cmd.getCommandName() + ": " + e.getMessage());
                 return CONFIG_ERROR;
             }

@@ -2,7 +2,9 @@ package io.memstream.topology;
 
 import io.memstream.registry.SchemaRegistryException;
 import io.memstream.schema.TokenChunk;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -37,7 +39,11 @@ final class InputDeserializer implements Deserializer<TokenChunk> {
                     + TopologyConfig.RECORD_MAX_BYTES + "=" + maxBytes);
         }
         try {
-            return headers == null ? inner.deserialize(topic, data) : inner.deserialize(topic, headers, data);
+            TokenChunk chunk = headers == null ? inner.deserialize(topic, data) : inner.deserialize(topic, headers, data);
+            if (chunk != null) {
+                requireValidUtf8(topic, chunk, data);
+            }
+            return chunk;
         } catch (RuntimeException e) {
             // A registry outage stops the task (MemstreamDeserializationExceptionHandler): no dead letter to count.
             if (!SchemaRegistryException.isRegistrysFault(e)) {
@@ -45,6 +51,47 @@ final class InputDeserializer implements Deserializer<TokenChunk> {
             }
             throw e;
         }
+    }
+
+    /**
+     * Avro decodes a string with invalid UTF-8 bytes into U+FFFD replacement characters without a
+     * word, so such a text would be absorbed altered, and two malformed stream ids could merge. Only a
+     * string that contains U+FFFD can have been altered: it is genuine when its UTF-8 encoding occurs
+     * verbatim in the record's bytes (Avro stores strings as raw UTF-8), else the producer sent
+     * invalid UTF-8 and the record is undecodable.
+     */
+    private static void requireValidUtf8(String topic, TokenChunk chunk, byte[] data) {
+        checkUtf8(topic, "streamId", chunk.getStreamId(), data);
+        checkUtf8(topic, "text", chunk.getText(), data);
+        if (chunk.getGenerate() != null) {
+            for (String stop : chunk.getGenerate().getStopSequences()) {
+                checkUtf8(topic, "generate.stopSequences", stop, data);
+            }
+        }
+    }
+
+    private static void checkUtf8(String topic, String field, String value, byte[] data) {
+        if (value == null || value.indexOf('\uFFFD') < 0) {
+            return;
+        }
+        byte[] encoded = value.getBytes(StandardCharsets.UTF_8);
+        if (indexOf(data, encoded) < 0) {
+            throw new SerializationException("TokenChunk on topic '" + topic + "' has invalid UTF-8 in field '"
+                    + field + "'");
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     @Override

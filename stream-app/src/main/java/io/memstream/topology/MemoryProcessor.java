@@ -94,6 +94,12 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 throw new RejectedChunkException("gap", "stream '" + id + "' expected seq " + (last + 1) + ", got " + seq);
             }
         }
+        // More tokens than the model can give is not an error the producer could avoid (it does not
+        // know the deployed model, and the same record is valid for another): generation stops at
+        // the model's limit with finishReason LENGTH, and the meter shows how often that happens.
+        if (chunk.getGenerate() != null && chunk.getGenerate().getMaxNewTokens() > runtime.manifest().maxNewTokens()) {
+            metrics.generateClamped.increment();
+        }
         if (queue == null) {
             pendingStreams++;
         }

@@ -23,4 +23,9 @@ public class MemstreamDeserializationExceptionHandler extends LogAndContinueExce
         }
         return super.handleError(context, record, exception);
     }
+
+    /** True when a deserialization failed because of the registry rather than the record. */
+    static boolean registryOutage(Throwable e) {
+        return SchemaRegistryException.isRegistrysFault(e);
+    }
 }

@@ -32,7 +32,7 @@ public final class MemstreamTopology {
                                  MeterRegistry meters) {
         TopologyMetrics metrics = new TopologyMetrics(meters);
         Topology topology = new Topology();
-        topology.addSource(SOURCE, serdes.key().deserializer(),
+        topology.addSource(SOURCE, new StreamIdDeserializer(metrics),
                 new InputDeserializer(serdes.chunk().deserializer(), config.recordMaxBytes(), metrics),
                 config.inputTopic());
         topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), SOURCE);

@@ -18,6 +18,7 @@ public final class TopologyMetrics {
     final Counter chunksAbsorbed;
     final Counter tokensAbsorbed;
     final Counter tokensGenerated;
+    final Counter generateClamped;
     final DistributionSummary batchSize;
     final Timer stepLatency;
     final Timer generateLatency;
@@ -41,6 +42,9 @@ public final class TopologyMetrics {
                 .description("Tokens run through the model into streams' memories").register(registry);
         tokensGenerated = Counter.builder("memstream.tokens.generated")
                 .description("Tokens generated for continuations").register(registry);
+        generateClamped = Counter.builder("memstream.generate.clamped")
+                .description("Generate requests whose maxNewTokens exceeded the model's max_new_tokens (clamped to it)")
+                .register(registry);
         batchSize = DistributionSummary.builder("memstream.batch.size")
                 .description("Streams per batched model call").register(registry);
         // Histogram buckets, so Prometheus can compute latency percentiles across instances.

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code java -jar target/memstream.jar run} as a real process: configuration from a file and a
  * {@code MEMSTREAM_*} variable, continuations produced, health and metrics served, and a clean
  * close on SIGTERM. The broker runs in the test JVM; the registry is the real one when
- * {@code memstream.it.registry.url} is set, else none is needed for the checks that remain.
+ * {@code memstream.it.registry.url} is set, else an in-process one ({@code mock://}; the app checks at
+ * start that its registry answers) for the checks that remain.
  */
 class PackagedRunIT {
     private static final String SECRET = "s3cr3t-in-config";
@@ -51,7 +52,7 @@ class PackagedRunIT {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
             int httpPort = freePort();
             Map<String, Object> clientConfigs = Map.of("bootstrap.servers", broker.bootstrapServers(),
-                    "schema.registry.url", registry.isBlank() ? "http://127.0.0.1:" + freePort() : registry);
+                    "schema.registry.url", registry.isBlank() ? "mock://packaged-run" : registry);
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
                         new NewTopic("run-dlq", 1, (short) 1))).all().get();

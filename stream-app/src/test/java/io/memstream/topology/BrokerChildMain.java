@@ -1,0 +1,65 @@
+package io.memstream.topology;
+
+import io.memstream.embedded.EmbeddedKafkaBroker;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.common.utils.Time;
+
+/**
+ * A one-node KRaft broker in a JVM of its own, on fixed ports, so the crash test can kill it with
+ * SIGKILL and start it again on the same data and addresses (clients keep their bootstrap list).
+ * Args: data dir, client port, controller port, cluster id. Prints {@code BROKER STARTED} once the
+ * server started; callers wait for metadata to answer before they count it ready.
+ */
+public final class BrokerChildMain {
+
+    private BrokerChildMain() { }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = Path.of(args[0]);
+        int port = Integer.parseInt(args[1]);
+        int controllerPort = Integer.parseInt(args[2]);
+        String clusterId = args[3];
+        Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("num.partitions", "1");
+        props.putAll(EmbeddedKafkaBroker.ONE_NODE);
+        // A restarted broker must not wait long for the killed incarnation's state.
+        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "2000");
+        Path serverProperties = dataDir.resolve("server.properties");
+        try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
+            props.store(out, "memstream crash-test broker");
+        }
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int status;
+        try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+            // --ignore-formatted: a restart keeps the data of the killed incarnation.
+            status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
+                "-t", clusterId, "-c", serverProperties.toString()}, print);
+        }
+        if (status != 0) {
+            System.err.println("format failed: " + output.toString(StandardCharsets.UTF_8));
+            System.exit(3);
+        }
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+        server.startup();
+        System.out.println("BROKER STARTED on 127.0.0.1:" + port);
+        server.awaitShutdown();
+    }
+}

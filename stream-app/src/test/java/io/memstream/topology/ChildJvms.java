@@ -1,0 +1,212 @@
+package io.memstream.topology;
+
+import io.memstream.model.TestModels;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The separate JVMs of the reliability tests: a Kafka broker ({@link BrokerChildMain}) and memstream
+ * instances ({@link InstanceChildMain}), each started on this JVM's class path, killed with SIGKILL
+ * and started again on the same data. Their output goes to log files under the work directory.
+ */
+final class ChildJvms {
+
+    private ChildJvms() { }
+
+    /**
+     * Logback settings of the children: what a crash test needs to explain a stall (Streams' state
+     * transitions and restoration, group membership, the broker's transaction coordinator) at INFO.
+     */
+    private static final String LOGBACK = """
+            <configuration>
+              <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>
+              </appender>
+              <logger name="io.memstream" level="INFO"/>
+              <logger name="org.apache.kafka.streams.KafkaStreams" level="INFO"/>
+              <logger name="org.apache.kafka.streams.processor.internals.StreamThread" level="INFO"/>
+              <logger name="org.apache.kafka.streams.processor.internals.DefaultStateUpdater" level="INFO"/>
+              <logger name="org.apache.kafka.streams.processor.internals.StoreChangelogReader" level="INFO"/>
+              <logger name="org.apache.kafka.clients.consumer.internals.ConsumerCoordinator" level="INFO"/>
+              <logger name="kafka.coordinator" level="INFO"/>
+              <logger name="org.apache.kafka.coordinator" level="INFO"/>
+              <root level="WARN"><appender-ref ref="OUT"/></root>
+            </configuration>
+            """;
+
+    static Process java(String mainClass, List<String> jvmOptions, List<String> args, Path log) throws IOException {
+        Path logback = log.resolveSibling("logback-children.xml");
+        if (!Files.exists(logback)) {
+            Files.writeString(logback, LOGBACK);
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Dlogback.configurationFile=" + logback);
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(mainClass);
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static void kill(Process p) throws InterruptedException {
+        p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no commit, no leave-group
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("pid " + p.pid() + " survived SIGKILL for 60 s");
+        }
+    }
+
+    /** A one-node KRaft broker on fixed ports in its own JVM. */
+    static final class Broker implements AutoCloseable {
+        private final Path dir;
+        private final int port;
+        private final int controllerPort;
+        private final String clusterId = Uuid.randomUuid().toString();
+        private Process process;
+
+        Broker(Path dir) throws IOException {
+            this.dir = Files.createDirectories(dir);
+            this.port = freePort();
+            this.controllerPort = freePort();
+        }
+
+        String bootstrapServers() {
+            return "127.0.0.1:" + port;
+        }
+
+        /** Starts (or restarts, on the same data) and waits until metadata requests are answered. */
+        void start(Duration timeout) throws Exception {
+            process = java(BrokerChildMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"),
+                    List.of(dir.toString(), Integer.toString(port), Integer.toString(controllerPort), clusterId),
+                    dir.resolve("broker.log"));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+                while (true) {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("broker exited with " + process.exitValue() + "; see "
+                                + dir.resolve("broker.log"));
+                    }
+                    try {
+                        if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                            return;
+                        }
+                    } catch (ExecutionException | TimeoutException notYet) {
+                        // not up yet
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("broker not ready within " + timeout);
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
+
+        void kill() throws InterruptedException {
+            ChildJvms.kill(process);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process != null && process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    ChildJvms.kill(process);
+                }
+            }
+        }
+    }
+
+    /** One memstream instance ({@code memstream run}) on its own state directory, in its own JVM. */
+    static final class Instance implements AutoCloseable {
+        final String name;
+        private final Path stateDir;
+        private final Path log;
+        private final List<String> args;
+        private Process process;
+        int starts;
+
+        /** {@code settings}: run's -D settings besides the state directory. */
+        Instance(String name, Path workDir, String registryScope, String input, String output,
+                 Map<String, String> settings) throws IOException {
+            this.name = name;
+            this.stateDir = Files.createDirectories(workDir.resolve("state-" + name));
+            this.log = workDir.resolve("instance-" + name + ".log");
+            List<String> a = new ArrayList<>(List.of(registryScope, input, output, "run"));
+            settings.forEach((k, v) -> {
+                a.add("-D");
+                a.add(k + "=" + v);
+            });
+            a.add("-D");
+            a.add("state.dir=" + stateDir);
+            this.args = a;
+        }
+
+        void start() throws IOException {
+            Files.writeString(log, "==== start " + (++starts) + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+            process = java(InstanceChildMain.class.getName(), List.of("-Xmx384m",
+                    "-Dmemstream.repo.root=" + TestModels.repoRoot()), args, log);
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        Integer exitCode() {
+            return process == null || process.isAlive() ? null : process.exitValue();
+        }
+
+        void kill() throws InterruptedException {
+            ChildJvms.kill(process);
+        }
+
+        Path log() {
+            return log;
+        }
+
+        String logTail(int lines) {
+            try {
+                List<String> all = Files.readAllLines(log);
+                return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+            } catch (IOException e) {
+                return "(" + e + ")";
+            }
+        }
+
+        /** SIGTERM: memstream closes cleanly (commit, leave the group). */
+        @Override
+        public void close() throws InterruptedException {
+            if (process != null && process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    ChildJvms.kill(process);
+                }
+            }
+        }
+    }
+}
