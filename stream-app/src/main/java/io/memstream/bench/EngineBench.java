@@ -262,16 +262,7 @@ final class EngineBench {
         Map<String, HostTensor> in = new LinkedHashMap<>();
         for (int s = 0; s < manifest.state().size(); s++) {
             ModelManifest.StateSpec spec = manifest.state().get(s);
-            float[] batch = new float[b * spec.size()];
-            for (int row = 0; row < b; row++) {
-                System.arraycopy(states[row][s], 0, batch, row * spec.size(), spec.size());
-            }
-            long[] shape = new long[spec.shape().length + 1];
-            shape[0] = b;
-            for (int i = 0; i < spec.shape().length; i++) {
-                shape[i + 1] = spec.shape()[i];
-            }
-            in.put(spec.name(), HostTensor.of(batch, shape));
+            in.put(spec.name(), HostTensor.of(spec.stackRows(states, s), spec.batchShape(b)));
         }
         for (int i = 0; i < n; i++) {
             int l = len + i;

@@ -54,6 +54,25 @@ public record ModelManifest(
             }
             return n;
         }
+
+        /** Tensor {@code index} of every row's state, back to back: the batch-major layout a graph takes. */
+        public float[] stackRows(float[][][] states, int index) {
+            float[] batch = new float[states.length * size()];
+            for (int row = 0; row < states.length; row++) {
+                System.arraycopy(states[row][index], 0, batch, row * size(), size());
+            }
+            return batch;
+        }
+
+        /** {@code [batch, shape...]}. */
+        public long[] batchShape(int batch) {
+            long[] full = new long[shape.length + 1];
+            full[0] = batch;
+            for (int i = 0; i < shape.length; i++) {
+                full[i + 1] = shape[i];
+            }
+            return full;
+        }
     }
 
     /** One opaque cache tensor: produced by prefill as {@code name}, replaced by decode's {@code next}. */

@@ -213,16 +213,7 @@ public final class ModelSession implements AutoCloseable {
         int b = states.length;
         for (int s = 0; s < manifest.state().size(); s++) {
             ModelManifest.StateSpec spec = manifest.state().get(s);
-            float[] batch = new float[b * spec.size()];
-            for (int row = 0; row < b; row++) {
-                System.arraycopy(states[row][s], 0, batch, row * spec.size(), spec.size());
-            }
-            long[] shape = new long[spec.shape().length + 1];
-            shape[0] = b;
-            for (int i = 0; i < spec.shape().length; i++) {
-                shape[i + 1] = spec.shape()[i];
-            }
-            NDArray a = m.create(batch, new Shape(shape));
+            NDArray a = m.create(spec.stackRows(states, s), new Shape(spec.batchShape(b)));
             a.setName(spec.name());
             in.add(a);
         }
