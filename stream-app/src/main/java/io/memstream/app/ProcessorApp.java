@@ -86,10 +86,16 @@ public final class ProcessorApp implements AutoCloseable {
             }
             meters.bind(streams);
             ProcessorApp app = new ProcessorApp(runtime, meters, streams, http);
-            // A failed stream thread stops this client; its tasks move to the app's other instances.
+            // A thread whose transaction was ended or fenced is replaced; any other failure stops this
+            // client and its tasks move to the app's other instances (StreamThreadFailures says why).
             streams.setUncaughtExceptionHandler(e -> {
-                log.error("stream thread failed; shutting this memstream instance down", e);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+                StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse response = StreamThreadFailures.responseTo(e);
+                if (response == StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD) {
+                    log.warn("stream thread's transaction was ended or fenced; replacing the thread", e);
+                } else {
+                    log.error("stream thread failed; shutting this memstream instance down", e);
+                }
+                return response;
             });
             streams.setStateListener((now, before) -> {
                 log.info("Kafka Streams {} -> {}", before, now);

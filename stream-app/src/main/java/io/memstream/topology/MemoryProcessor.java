@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.TaskCorruptedException;
+import org.apache.kafka.streams.errors.TaskMigratedException;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -136,6 +138,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 pendingStreams -= step.run(config.batchMaxSize());
             } catch (FingerprintMismatchException e) {
                 throw e;
+            } catch (TaskMigratedException | TaskCorruptedException e) {
+                throw e; // Streams' own signals (fenced producer, corrupted state): it recovers from these itself
             } catch (RuntimeException e) {
                 throw new BatchFailedException(e);
             }
