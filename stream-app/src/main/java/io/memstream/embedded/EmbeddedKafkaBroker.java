@@ -51,11 +51,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.bootstrapServers = bootstrapServers;
     }
 
-    /** Formats {@code dataDir}, starts the broker and returns once it answers metadata requests. */
-    public static EmbeddedKafkaBroker start(Path dataDir, Duration readyTimeout) throws IOException {
-        int port = freePort();
-        int controllerPort = freePort();
-        Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
+    /** A one-node KRaft broker+controller on loopback {@code port}/{@code controllerPort}, data in {@code logDir}. */
+    public static Properties serverProperties(Path logDir, int port, int controllerPort) {
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
@@ -67,6 +64,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("log.dirs", logDir.toString());
         props.put("num.partitions", "1");
         props.putAll(ONE_NODE);
+        return props;
+    }
+
+    /** Formats {@code dataDir}, starts the broker and returns once it answers metadata requests. */
+    public static EmbeddedKafkaBroker start(Path dataDir, Duration readyTimeout) throws IOException {
+        int port = freePort();
+        int controllerPort = freePort();
+        Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
+        Properties props = serverProperties(logDir, port, controllerPort);
         Path serverProperties = dataDir.resolve("server.properties");
         try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
             props.store(out, "memstream embedded broker");

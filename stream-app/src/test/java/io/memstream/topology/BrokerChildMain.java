@@ -29,17 +29,7 @@ public final class BrokerChildMain {
         int controllerPort = Integer.parseInt(args[2]);
         String clusterId = args[3];
         Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
-        Properties props = new Properties();
-        props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("log.dirs", logDir.toString());
-        props.put("num.partitions", "1");
-        props.putAll(EmbeddedKafkaBroker.ONE_NODE);
+        Properties props = EmbeddedKafkaBroker.serverProperties(logDir, port, controllerPort);
         // A restarted broker must not wait long for the killed incarnation's state.
         props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "2000");
         Path serverProperties = dataDir.resolve("server.properties");
