@@ -120,8 +120,10 @@ def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, c
               total: int, distance: int) -> Tuple[np.ndarray, np.ndarray]:
     """A stream of `total` tokens: BOS and the facts "@kq=381;" open chunk 0, natural filler text
     follows, and the queries "?kq=381;" start at a random place in chunk `distance`, so they
-    can only be answered through memory carried `distance` chunks. Returns (tokens, mask) where
-    mask marks the value digits of the queries (the scored answer tokens)."""
+    can only be answered through memory carried `distance` chunks. Distance 0 asks in chunk 0
+    itself, after the facts: an in-context lookup, which teaches the predictor the key-matching
+    ("induction") circuit that reading facts back out of memory needs as well. Returns (tokens,
+    mask) where mask marks the value digits of the queries (the scored answer tokens)."""
     span = cfg.n_facts * cfg.fact_len()
     if 1 + span > chunk:
         raise ValueError(f"{cfg.n_facts} facts need {1 + span} tokens, chunk is {chunk}")
@@ -138,7 +140,10 @@ def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, c
     toks[0] = tokenizer.BOS
     toks[1:1 + len(facts)] = np.frombuffer(facts, dtype=np.uint8)
     order = rng.permutation(len(keys))
-    q0 = distance * chunk + int(rng.integers(0, chunk - span + 1))
+    if distance == 0 and 1 + 2 * span > chunk:
+        raise ValueError(f"{cfg.n_facts} facts and their queries need {1 + 2 * span} tokens, chunk is {chunk}")
+    lo = 1 + span if distance == 0 else distance * chunk
+    q0 = lo + int(rng.integers(0, distance * chunk + chunk - span - lo + 1))
     p = q0
     for i in order:
         q = b"?" + keys[i] + b"=" + vals[i] + b";"
@@ -150,10 +155,11 @@ def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, c
 
 
 def batch(seed: int, step: int, pool: List[np.ndarray], batch_size: int, chunk: int, n_chunks: int,
-          extra: int, kv_fraction: float, kv: KVConfig, max_distance: int):
+          extra: int, kv_fraction: float, kv: KVConfig, max_distance: int, in_context: float = 0.0):
     """Batch for one training step: rows of n_chunks*chunk + extra tokens (the last chunk is
     extended by `extra` so the position rows used by generation get trained too). Returns
-    tokens[B,T] int64 and answer mask[B,T]."""
+    tokens[B,T] int64 and answer mask[B,T]. A share `in_context` of the key-value rows ask in the
+    facts' own chunk (distance 0)."""
     rng = np.random.default_rng([seed, step])
     total = n_chunks * chunk + extra
     toks = np.zeros((batch_size, total), dtype=np.int64)
@@ -162,6 +168,8 @@ def batch(seed: int, step: int, pool: List[np.ndarray], batch_size: int, chunk: 
     for r in range(batch_size):
         if r < n_kv:
             d = int(rng.integers(1, max(1, max_distance) + 1))
+            if in_context > 0 and rng.random() < in_context:
+                d = 0
             toks[r], mask[r] = kv_stream(rng, pool, kv, chunk, total, d)
         else:
             toks[r] = text_window(rng, pool, total)

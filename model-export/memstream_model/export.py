@@ -50,7 +50,7 @@ class DecodeGraph(nn.Module):
 
     def forward(self, token, *cache):
         logits, nxt = self.model.decode(token, tuple(cache))
-        return (logits,) + tuple(nxt)
+        return (logits,) + tuple(t for c, t in zip(self.model.cache_names, nxt) if c not in self.model.static_cache)
 
 
 def graph_io(model: MemoryArch) -> Dict[str, Dict[str, List[str]]]:
@@ -61,7 +61,7 @@ def graph_io(model: MemoryArch) -> Dict[str, Dict[str, List[str]]]:
                  "outputs": ["logits"] + ["next_" + s for s in states]},
         "prefill": {"inputs": states + ["tokens", "lengths"], "outputs": ["logits"] + cache},
         "decode": {"inputs": ["token"] + cache,
-                   "outputs": ["logits"] + ["next_" + c for c in cache]},
+                   "outputs": ["logits"] + ["next_" + c for c in cache if c not in model.static_cache]},
     }
 
 
@@ -86,7 +86,8 @@ def export_graphs(model: MemoryArch, out_dir: str) -> None:
                  "token": {0: "batch"}})
     for c, t in zip(model.cache_names, cache):
         axes[c] = {0: "batch", **{i: f"{c}_{i}" for i in range(1, t.dim())}}
-        axes["next_" + c] = {0: "batch", **{i: f"next_{c}_{i}" for i in range(1, t.dim())}}
+        if c not in model.static_cache:
+            axes["next_" + c] = {0: "batch", **{i: f"next_{c}_{i}" for i in range(1, t.dim())}}
     jobs = [
         ("step", StepGraph(model, len(state)), state + (tokens, lengths), {"logits": {0: "batch", 1: "length"}}),
         ("prefill", PrefillGraph(model, len(state)), state + (tokens, lengths), {"logits": {0: "batch"}}),
@@ -228,7 +229,7 @@ def check_with_ort(model: MemoryArch, out_dir: str, cases: List[dict]) -> Dict[s
             cache = {c: out[c] for c in model.cache_names}
             for i, t in enumerate(case["tokens"]):
                 out = run("decode", {"token": t, **cache}, {"logits": case["logits"][i + 1]})
-                cache = {c: out["next_" + c] for c in model.cache_names}
+                cache.update({c: out["next_" + c] for c in model.cache_names if c not in model.static_cache})
     return diff
 
 
@@ -321,7 +322,8 @@ def export(model: MemoryArch, out_dir: str, training: dict, evaluation: dict,
         "memory_slots": model.cfg.memory_slots,
         "tokenizer": tokenizer.manifest_spec(),
         "state": state_entries,
-        "cache": [{"name": c, "next": "next_" + c} for c in model.cache_names],
+        # "next": null marks a static cache tensor: decode reads it and the caller passes it again
+        "cache": [{"name": c, "next": None if c in model.static_cache else "next_" + c} for c in model.cache_names],
         "graphs": {g: {"file": f"{g}.onnx", **io[g]} for g in ("step", "prefill", "decode")},
         "training": {**(training or {}), "model": {"architecture": model.arch_name, **asdict(model.cfg)}},
         "evaluation": evaluation,

@@ -46,7 +46,7 @@ def validate(model_dir: str, check_onnx: bool = True) -> List[str]:
     cache = [c["name"] for c in m["cache"]]
     want = {"step": (states + ["tokens", "lengths"], ["logits"] + ["next_" + s for s in states]),
             "prefill": (states + ["tokens", "lengths"], ["logits"] + cache),
-            "decode": (["token"] + cache, ["logits"] + [c["next"] for c in m["cache"]])}
+            "decode": (["token"] + cache, ["logits"] + [c["next"] for c in m["cache"] if c["next"] is not None])}
     for g, (ins, outs) in want.items():
         gm = m["graphs"].get(g)
         if gm is None:

@@ -52,6 +52,7 @@ class TrainConfig:
     no_vic: bool = False
     kv_fraction: float = 0.5
     kv_facts: int = 2
+    kv_in_context: float = 0.0      # share of key-value rows asked in the facts' own chunk
     kv_max_distance: int = 6        # curriculum end; must be < n_chunks
     curriculum_frac: float = 0.6    # share of max_steps over which the distance grows to its max
     curriculum_adaptive: bool = False  # instead: grow the distance when answer accuracy is high
@@ -234,8 +235,18 @@ def init_weights(cfg: TrainConfig, path: str, log) -> MemoryArch:
         raise ConfigError(f"--init-from {path} is a {ck['architecture']} model, not {cfg.arch}")
     want = json.loads(cfg.model_config) if cfg.model_config else {}
     diff = {k: (v, ck["model_config"].get(k)) for k, v in want.items() if ck["model_config"].get(k) != v}
-    if diff:
+    grow = {k for k in diff if k in getattr(type(model), "identity_extensions", ())}
+    if set(diff) - grow:
         raise ConfigError(f"--init-from {path}: model config differs (asked, found): {diff}")
+    if grow:
+        # A switch whose parameters start as the identity (e.g. rmt's token shift) may be turned
+        # on for a new stage: the grown model computes exactly what the checkpoint did at step 0.
+        grown = build(cfg.arch, {**ck["model_config"], **want})
+        missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+        if unexpected:
+            raise ConfigError(f"--init-from {path}: parameters the grown model lacks: {unexpected}")
+        log(f"grown with {sorted(grow)}: new parameters {missing} start as the identity")
+        model = grown
     log(f"initialised from {path} (step {ck['step']} of its run)")
     return model
 
@@ -287,7 +298,8 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
         dmax = adaptive_d if cfg.curriculum_adaptive else distance_at(cfg, p)
         lr = lr_at(cfg, step, p)
         tk, mk = data.batch(cfg.seed, step, corpus.train, cfg.batch_size, C, cfg.n_chunks, extra,
-                            0.0 if cfg.no_kv and cfg.kv_fraction == 0 else cfg.kv_fraction, kv, dmax)
+                            0.0 if cfg.no_kv and cfg.kv_fraction == 0 else cfg.kv_fraction, kv, dmax,
+                            cfg.kv_in_context)
         tk, mk = torch.from_numpy(tk).to(dev), torch.from_numpy(mk).to(dev)
         for g in opt.param_groups:
             g["lr"] = lr

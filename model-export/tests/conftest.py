@@ -28,6 +28,16 @@ def tiny(arch="rmt", seed=0, **over):
     return build(arch, {**TINY, **over}).eval()
 
 
-@pytest.fixture(params=ARCHS)
+def tiny_shifted(seed=0):
+    """rmt with token shift, its mix drawn away from zero (the identity it starts as) so the
+    shared tests exercise it."""
+    m = tiny("rmt", seed, token_shift=True)
+    with torch.no_grad():
+        for blk in m.blocks:
+            blk.shift.normal_(0.0, 0.5)
+    return m
+
+
+@pytest.fixture(params=ARCHS + ["rmt-token-shift"])
 def model(request):
-    return tiny(request.param)
+    return tiny_shifted() if request.param == "rmt-token-shift" else tiny(request.param)

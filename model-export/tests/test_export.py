@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ARCHS, needs_ort, tiny
+from conftest import ARCHS, needs_ort, tiny, tiny_shifted
 from memstream_model import export, manifest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module", params=ARCHS)
+@pytest.fixture(scope="module", params=ARCHS + ["rmt-token-shift"])
 def exported(tmp_path_factory, request):
     if not __import__("conftest").HAVE_ORT:
         pytest.skip("onnxruntime is not installed (Debian fallback environment)")
     out = str(tmp_path_factory.mktemp("model"))
-    m = tiny(request.param)
+    m = tiny_shifted() if request.param == "rmt-token-shift" else tiny(request.param)
     man = export.export(m, out, {"seed": 0}, {"note": "test"})
     return m, out, man
 
@@ -41,6 +41,19 @@ def test_round_trip_with_onnxruntime(exported):
         assert np.abs(got[0][r, :n] - ref_l[r, :n].numpy()).max() < 1e-4
     for i, ref in enumerate(ref_s):  # every state tensor, in manifest order
         assert np.abs(got[1 + i] - ref.numpy()).max() < 1e-4
+
+
+@needs_ort
+def test_decode_does_not_copy_static_cache(exported):
+    """Static cache tensors (prefill's keys/values) are inputs of decode but not outputs: the
+    manifest says so with next = null, and the graph really has no such output."""
+    import onnx
+    m, out, man = exported
+    static = [c["name"] for c in man["cache"] if c["next"] is None]
+    assert static == list(m.static_cache)
+    outputs = [o.name for o in onnx.load(os.path.join(out, "decode.onnx")).graph.output]
+    assert outputs == ["logits"] + [c["next"] for c in man["cache"] if c["next"] is not None]
+    assert not any(o.endswith(s) for o in outputs for s in static)
 
 
 @needs_ort

@@ -99,8 +99,11 @@ def test_decode_pair_reproduces_step(model):
     prompt[1, C - 3:] = tokenizer.PAD
     logits, cache = model.prefill(st, prompt, lens(C, C - 3))
     assert torch.allclose(logits[0], ref[0, C], atol=1e-5)
+    static = {n: t for n, t in zip(model.cache_names, cache) if n in model.static_cache}
     for i in range(N):
         logits, cache = model.decode(full[:, C + i], cache)
+        # decode passes the static part on untouched (the graph does not even output it)
+        assert all(cache[model.cache_names.index(n)] is t for n, t in static.items())
         if C + i + 1 < C + N:
             assert torch.allclose(logits[0], ref[0, C + i + 1], atol=1e-4), i
     # the padded row continues from its own last real token

@@ -54,6 +54,29 @@ def test_kv_stream_layout():
         assert v in facts
 
 
+def test_kv_stream_in_context_asks_after_the_facts_in_their_chunk():
+    import numpy as np
+    pool = [np.frombuffer(TEXT.encode(), dtype=np.uint8).astype(np.int64)]
+    for seed in range(20):
+        toks, mask = data.kv_stream(np.random.default_rng(seed), pool, data.KVConfig(2), 64, 2 * 64, 0)
+        first = int(np.flatnonzero(mask)[0])
+        assert mask[64:].sum() == 0 and mask[:64].sum() == 6
+        assert first - 4 >= 17, "a query overwrote the facts"   # BOS + two 8-byte facts
+        assert bytes(int(t) for t in toks[first - 4:first]).startswith(b"?")
+    with pytest.raises(ValueError):
+        data.kv_stream(np.random.default_rng(0), pool, data.KVConfig(2), 32, 2 * 32, 0)  # no room
+
+
+def test_in_context_share_of_a_batch():
+    import numpy as np
+    pool = [np.frombuffer(TEXT.encode() * 4, dtype=np.uint8).astype(np.int64)]
+    _, none = data.batch(0, 0, pool, 40, 64, 3, 0, 1.0, data.KVConfig(2), 2)
+    _, some = data.batch(0, 0, pool, 40, 64, 3, 0, 1.0, data.KVConfig(2), 2, in_context=0.5)
+    in_chunk0 = lambda m: int((m[:, :64].sum(1) > 0).sum())
+    assert in_chunk0(none) == 0
+    assert 8 <= in_chunk0(some) <= 32
+
+
 def test_losses_finite_and_switches(corpus_dir):
     c = cfg(corpus_dir)
     torch.manual_seed(0)
@@ -102,6 +125,27 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
     with pytest.raises(ConfigError, match="model config differs"):
         train.run(cfg(corpus_dir, init_from=first, model_config=json.dumps(dict(TINY, n_layers=3))),
                   str(tmp_path / "s3"), log=lambda s: None)
+
+
+def test_init_from_may_turn_on_token_shift(corpus_dir, tmp_path):
+    """A stage may switch on rmt's token shift from weights trained without it: the grown model
+    starts as the same function, and other config changes are still refused."""
+    from memstream_model import checkpoint
+    from memstream_model.arch import ConfigError
+    ck = train.run(cfg(corpus_dir, max_steps=2), str(tmp_path / "a"), log=lambda *_: None)
+    base, _ = checkpoint.load(ck)
+    grown = train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, "token_shift": True})),
+                               ck, lambda *_: None)
+    assert all(torch.count_nonzero(b.shift) == 0 for b in grown.blocks)
+    tokens = torch.randint(0, 256, (2, TINY["chunk_length"]))
+    lengths = torch.tensor([TINY["chunk_length"], 5])
+    with torch.no_grad():
+        a, _ = base.step(base.init_state(2), tokens, lengths)
+        b, _ = grown.step(grown.init_state(2), tokens, lengths)
+    assert torch.equal(a, b)
+    with pytest.raises(ConfigError, match="model config differs"):
+        train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, "d_model": 64})),
+                           ck, lambda *_: None)
 
 
 def test_random_state_passing_mixes_rows_deterministically(corpus_dir):

@@ -80,6 +80,9 @@ class MemoryArch(nn.Module, metaclass=abc.ABCMeta):
 
     arch_name = "base"
     cache_names: Tuple[str, ...] = ()
+    # cache tensors decode reads but never changes (prefill's keys/values): the decode graph does
+    # not output them again, so a long cache is not copied at every generated token
+    static_cache: Tuple[str, ...] = ()
 
     @abc.abstractmethod
     def state_specs(self) -> List[StateSpec]:

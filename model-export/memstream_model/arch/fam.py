@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .base import MemoryArch, ModelConfig, StateSpec, register
-from .rmt import Block, kv_decode, kv_prefill_outputs
+from .rmt import KV_CACHE, KV_STATIC, Block, kv_decode, kv_prefill_outputs
 
 
 @dataclass
@@ -30,7 +30,8 @@ class FAMConfig(ModelConfig):
 
 @register("fam", FAMConfig)
 class FAM(MemoryArch):
-    cache_names = ("cache_kv", "cache_mask", "cache_pos")
+    cache_names = KV_CACHE
+    static_cache = KV_STATIC
 
     def __init__(self, cfg: FAMConfig):
         super().__init__()

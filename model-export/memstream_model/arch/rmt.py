@@ -41,6 +41,7 @@ NEG = -1e9  # a finite fill: exp underflows to 0 and no row is ever all -inf (me
 @dataclass
 class RMTConfig(ModelConfig):
     mem_layers: int = 1        # blocks in the memory module
+    token_shift: bool = False  # attention inputs mix in the previous chunk token's (see Block)
 
     def validate(self) -> None:
         super().validate()
@@ -58,6 +59,22 @@ def attend(q, k, v, allowed, scale: float, bias=None):
         scores = scores + bias
     scores = torch.where(allowed, scores, torch.full_like(scores, NEG))
     return torch.matmul(torch.softmax(scores, dim=-1), v)
+
+
+def attend_parts(q, parts, allowed, scale: float):
+    """`attend` over keys/values held in several tensors [(k, v), ...] (a decode step's cache
+    parts and its own position), without concatenating them: only the scores are joined, so a
+    long cache is read, not copied, at every generated token."""
+    scores = torch.cat([torch.matmul(q, k.transpose(-2, -1)) for k, _ in parts], dim=-1) * scale
+    scores = torch.where(allowed, scores, torch.full_like(scores, NEG))
+    p = torch.softmax(scores, dim=-1)
+    out, start = None, 0
+    for k, v in parts:
+        n = k.shape[-2]
+        y = torch.matmul(p[..., start:start + n], v)
+        out = y if out is None else out + y
+        start = start + n
+    return out
 
 
 class MultiHead(nn.Module):
@@ -98,29 +115,49 @@ class MLP(nn.Module):
         return self.out(F.gelu(self.fc(x)))  # exact (erf) GELU: one Erf op in ONNX
 
 
-class Block(nn.Module):
-    """Pre-LN transformer block; returns the keys/values too so prefill can cache them."""
+def previous_positions(a, start: int):
+    """a[:, t-1] at every position t > start, zeros at `start` (the chunk's first token has no
+    predecessor in the chunk) and a itself before it (memory positions are not shifted)."""
+    return torch.cat([a[:, :start], torch.zeros_like(a[:, :1]), a[:, start:-1]], dim=1)
 
-    def __init__(self, d: int, h: int, ratio: int):
+
+class Block(nn.Module):
+    """Pre-LN transformer block; returns the keys/values too so prefill can cache them.
+
+    With `token_shift`, the attention input at each chunk position is a learned per-channel mix
+    of its own and the previous position's normalised input: "smeared keys" (Olsson et al.,
+    "In-context Learning and Induction Heads", 2022), like RWKV's token shift. One layer can then
+    match "the position after X" - the lookup that answers a fact read back out of memory or from
+    earlier in the chunk - without first having to grow a previous-token head in the layer below
+    (measured here: the 2-layer model without it guessed between stored values instead of
+    matching keys). The mix starts at zero, so a block without it is the same function."""
+
+    def __init__(self, d: int, h: int, ratio: int, token_shift: bool = False):
         super().__init__()
         self.ln1 = nn.LayerNorm(d)
         self.attn = MultiHead(d, h)
         self.ln2 = nn.LayerNorm(d)
         self.mlp = MLP(d, ratio)
+        self.shift = nn.Parameter(torch.zeros(d)) if token_shift else None
 
-    def forward(self, x, allowed):
+    def mix(self, a, prev):
+        return a if self.shift is None else a + self.shift * (prev - a)
+
+    def forward(self, x, allowed, shift_start: int = 0):
         a = self.ln1(x)
+        if self.shift is not None:
+            a = self.mix(a, previous_positions(a, shift_start))
         y, k, v = self.attn(a, a, allowed)
         x = x + y
         return x + self.mlp(self.ln2(x)), k, v
 
-    def forward_cached(self, x, k_past, v_past, allowed):
-        """One new position attending to cached keys/values plus itself (decode)."""
-        a = self.ln1(x)
+    def forward_cached(self, x, past, allowed, prev=None):
+        """One new position attending to cached keys/values `past` [(k, v), ...] plus itself
+        (decode); `prev` is the previous position's normalised input (token shift only)."""
+        a = self.mix(self.ln1(x), prev) if self.shift is not None else self.ln1(x)
         k_new, v_new = self.attn.project_kv(a)
-        k = torch.cat([k_past, k_new], dim=2)
-        v = torch.cat([v_past, v_new], dim=2)
-        x = x + self.attn.merge(attend(self.attn.split(self.attn.q(a)), k, v, allowed, self.attn.scale))
+        q = self.attn.split(self.attn.q(a))
+        x = x + self.attn.merge(attend_parts(q, list(past) + [(k_new, v_new)], allowed, self.attn.scale))
         return x + self.mlp(self.ln2(x)), k_new, v_new
 
 
@@ -144,47 +181,77 @@ class MemoryBlock(nn.Module):
         return m + self.mlp(self.ln_f(m))
 
 
-def kv_prefill_outputs(model, h, chunk_start: int, kvs, key_ok, tokens, lengths):
-    """prefill's outputs for architectures whose decode cache is every layer's keys/values (rmt,
-    fam): logits after each row's last real token (h[:, chunk_start:] are the chunk's positions;
-    the hidden state is selected with a one-hot, no gather), and the cache (kv [B, 2*layers, H, T,
-    hd], key mask [B, T], next position [B])."""
+# The decode cache of the architectures whose cache is every layer's keys/values (rmt, fam):
+# prefill's keys/values and key mask stay as they are for the whole generation (static: decode
+# reads them and the graph does not output them again), and the generated positions' keys/values
+# grow in a separate small tensor, so a generated token copies only what was generated so far.
+KV_CACHE = ("cache_kv", "cache_mask", "cache_new_kv", "cache_new_mask", "cache_pos")
+KV_STATIC = ("cache_kv", "cache_mask")
+
+
+def kv_prefill_outputs(model, h, chunk_start: int, kvs, key_ok, tokens, lengths, block_inputs=None):
+    """prefill's outputs for the key/value-cache architectures: logits after each row's last real
+    token (h[:, chunk_start:] are the chunk's positions; the hidden state is selected with a
+    one-hot, no gather), and the cache KV_CACHE: kv [B, 2*layers, H, T, hd] and key mask [B, T] of
+    the prefilled positions; the generated positions' kv [B, 2*layers, H, 1, hd] and mask [B, 1],
+    one masked-out placeholder so far (no tensor has a zero-length axis); next position [B]. With
+    token shift also every block's normalised input at the last real token [B, layers, d], which
+    the first decoded token mixes in."""
     L = tokens.shape[1]
     last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
-    h_last = (h[:, chunk_start:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
+    pick = last.unsqueeze(-1).to(h.dtype)
+    h_last = (h[:, chunk_start:] * pick).sum(dim=1)
     cache_kv = torch.stack([t for kv in kvs for t in kv], dim=1)
-    return model.head(h_last), (cache_kv, key_ok.to(h.dtype), lengths)
+    mask = key_ok.to(h.dtype)
+    cache = (cache_kv, mask, torch.zeros_like(cache_kv[:, :, :, :1]), torch.zeros_like(mask[:, :1]), lengths)
+    if block_inputs is not None:
+        cache += (torch.stack([blk.ln1((x[:, chunk_start:] * pick).sum(dim=1))
+                               for blk, x in zip(model.blocks, block_inputs)], dim=1),)
+    return model.head(h_last), cache
 
 
 def kv_decode(model, token, cache):
     """One token through `model.blocks` over the cache `kv_prefill_outputs` made: the token sees
-    every cached key the mask allows plus itself; the cache grows by one position."""
-    cache_kv, cache_mask, cache_pos = cache
+    every cached key the masks allow plus itself; the generated part of the cache grows by one
+    position, the prefilled part is passed on unchanged."""
+    cache_kv, cache_mask, new_kv, new_mask, cache_pos = cache[:5]
+    shifted = len(cache) > 5
     x = (model.wte(token) + model.wpe(cache_pos)).unsqueeze(1)
-    ones = torch.ones_like(cache_mask[:, :1])
-    allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
-    new = []
+    ones = torch.ones_like(new_mask[:, :1])
+    allowed = (torch.cat([cache_mask, new_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
+    new, inputs = [], []
     for n, blk in enumerate(model.blocks):
-        x, k, v = blk.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed)
+        prev = cache[5][:, n].unsqueeze(1) if shifted else None
+        if shifted:
+            inputs.append(blk.ln1(x[:, 0]))
+        past = [(cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1]), (new_kv[:, 2 * n], new_kv[:, 2 * n + 1])]
+        x, k, v = blk.forward_cached(x, past, allowed, prev)
         new += [k, v]
     logits = model.head(model.ln_f(x[:, 0]))
-    next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
-    return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1)
+    nxt = (cache_kv, cache_mask, torch.cat([new_kv, torch.stack(new, dim=1)], dim=3),
+           torch.cat([new_mask, ones], dim=1), cache_pos + 1)
+    if shifted:
+        nxt += (torch.stack(inputs, dim=1),)
+    return logits, nxt
 
 
 @register("rmt", RMTConfig)
 class RMT(MemoryArch):
-    cache_names = ("cache_kv", "cache_mask", "cache_pos")
-
+    # config switches whose new parameters start as the identity: a later training stage may turn
+    # them on from an earlier stage's weights (train.py --init-from)
+    identity_extensions = ("token_shift",)
     def __init__(self, cfg: RMTConfig):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
+        self.cache_names = KV_CACHE + (("cache_shift",) if cfg.token_shift else ())
+        self.static_cache = KV_STATIC
         d, M = cfg.d_model, cfg.memory_slots
         self.wte = nn.Embedding(cfg.vocab_size, d)
         self.wpe = nn.Embedding(cfg.positions(), d)
         self.mpe = nn.Parameter(torch.randn(M, d) * 0.02)   # memory tokens' own positions
-        self.blocks = nn.ModuleList(Block(d, cfg.n_heads, cfg.mlp_ratio) for _ in range(cfg.n_layers))
+        self.blocks = nn.ModuleList(Block(d, cfg.n_heads, cfg.mlp_ratio, cfg.token_shift)
+                                    for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, cfg.vocab_size, bias=False)
         self.mem_blocks = nn.ModuleList(MemoryBlock(d, cfg.n_heads, cfg.mlp_ratio)
@@ -239,7 +306,8 @@ class RMT(MemoryArch):
         return self.cfg.positions()
 
     def _predict(self, memory, tokens, lengths):
-        """Run the predictor; returns hidden[B,M+L,d] (after ln_f), per-layer (k, v), key mask."""
+        """Run the predictor; returns hidden[B,M+L,d] (after ln_f), per-layer (k, v), key mask,
+        and with token shift every block's input (prefill caches their last position)."""
         M = self.cfg.memory_slots
         L = tokens.shape[1]
         pos = torch.arange(L, device=tokens.device)
@@ -250,11 +318,12 @@ class RMT(MemoryArch):
         causal = (j < M) | ((i >= M) & (j <= i))
         key_ok = (j < M) | ((j - M) < lengths.unsqueeze(1))          # [B, M+L]: padding never a key
         allowed = causal.unsqueeze(0).unsqueeze(0) & key_ok.unsqueeze(1).unsqueeze(1)
-        kvs = []
+        kvs, inputs = [], []
         for blk in self.blocks:
-            x, k, v = blk(x, allowed)
+            inputs.append(x)
+            x, k, v = blk(x, allowed, M)
             kvs.append((k, v))
-        return self.ln_f(x), kvs, key_ok
+        return self.ln_f(x), kvs, key_ok, (inputs if self.cfg.token_shift else None)
 
     def _write(self, memory, hidden, key_ok):
         m = memory
@@ -269,7 +338,7 @@ class RMT(MemoryArch):
         memory = state[0]
         M = self.cfg.memory_slots
         L = tokens.shape[1]
-        h, _, key_ok = self._predict(memory, tokens, lengths)
+        h, _, key_ok, _ = self._predict(memory, tokens, lengths)
         logits = self.head(h[:, M - 1:M - 1 + L])
         return logits, (self._write(memory, h, key_ok),), h
 
@@ -279,8 +348,8 @@ class RMT(MemoryArch):
 
     def prefill(self, state, tokens, lengths):
         M = self.cfg.memory_slots
-        h, kvs, key_ok = self._predict(state[0], tokens, lengths)
-        return kv_prefill_outputs(self, h, M, kvs, key_ok, tokens, lengths)
+        h, kvs, key_ok, inputs = self._predict(state[0], tokens, lengths)
+        return kv_prefill_outputs(self, h, M, kvs, key_ok, tokens, lengths, inputs)
 
     def decode(self, token, cache):
         return kv_decode(self, token, cache)
