@@ -76,7 +76,16 @@ public record ModelManifest(
     }
 
     /** One opaque cache tensor: produced by prefill as {@code name}, replaced by decode's {@code next}. */
-    public record CacheSpec(String name, String next) { }
+    /**
+     * A decode cache tensor and the decode output that replaces it; {@code next} is null for a
+     * static tensor (prefill's keys/values), which decode reads but does not output again, so the
+     * caller passes the same tensor to every decode call of one generation.
+     */
+    public record CacheSpec(String name, String next) {
+        public boolean isStatic() {
+            return next == null;
+        }
+    }
 
     public record GraphSpec(String file, List<String> inputs, List<String> outputs) { }
 
@@ -162,7 +171,7 @@ public record ModelManifest(
         }
         List<CacheSpec> caches = new ArrayList<>();
         for (JsonNode c : array(root, "cache")) {
-            caches.add(new CacheSpec(text(c, "name"), text(c, "next")));
+            caches.add(new CacheSpec(text(c, "name"), c.path("next").isNull() ? null : text(c, "next")));
         }
         JsonNode graphsNode = required(root, "graphs");
         Map<String, GraphSpec> graphs = new java.util.LinkedHashMap<>();
@@ -215,7 +224,7 @@ public record ModelManifest(
         List<String> stateNames = state.stream().map(StateSpec::name).toList();
         List<String> stateNext = state.stream().map(StateSpec::next).toList();
         List<String> cacheNames = cache.stream().map(CacheSpec::name).toList();
-        List<String> cacheNext = cache.stream().map(CacheSpec::next).toList();
+        List<String> cacheNext = cache.stream().filter(c -> !c.isStatic()).map(CacheSpec::next).toList();
         expectNames(STEP, true, concat(stateNames, List.of(TOKENS, LENGTHS)));
         expectNames(STEP, false, concat(List.of(LOGITS), stateNext));
         expectNames(PREFILL, true, concat(stateNames, List.of(TOKENS, LENGTHS)));

@@ -134,10 +134,15 @@ public final class ModelSession implements AutoCloseable {
             addTokens(m, in, tokens);
             NDList out = predict(prefill, in);
             NDList cache = new NDList();
+            NDManager rolling = m.newSubManager();
             for (ModelManifest.CacheSpec c : manifest.cache()) {
-                cache.add(output(out, c.name()));
+                NDArray a = output(out, c.name());
+                if (!c.isStatic()) {
+                    a.attach(rolling);
+                }
+                cache.add(a);
             }
-            return new Decoding(m, cache, rows(output(out, ModelManifest.LOGITS).toFloatArray(), tokens.length));
+            return new Decoding(m, rolling, cache, rows(output(out, ModelManifest.LOGITS).toFloatArray(), tokens.length));
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -145,16 +150,19 @@ public final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * The cache of a generation in progress. Each decode call allocates the next cache in a fresh
-     * manager and frees the previous one, so a long generation holds one cache at a time.
+     * The cache of a generation in progress. Static cache tensors (prefill's keys/values) live in
+     * the generation's manager until {@link #close()}; each decode call allocates the changing ones
+     * in a fresh sub-manager and frees the previous one, so a long generation holds one copy.
      */
     public final class Decoding implements AutoCloseable {
-        private NDManager manager;
+        private final NDManager manager;
+        private NDManager rolling;
         private NDList cache;
         private float[][] logits;
 
-        private Decoding(NDManager manager, NDList cache, float[][] logits) {
+        private Decoding(NDManager manager, NDManager rolling, NDList cache, float[][] logits) {
             this.manager = manager;
+            this.rolling = rolling;
             this.cache = cache;
             this.logits = logits;
         }
@@ -166,7 +174,7 @@ public final class ModelSession implements AutoCloseable {
 
         /** Feeds the token just chosen for each row. */
         public void decode(long[] tokenPerRow) {
-            NDManager next = base.newSubManager();
+            NDManager next = manager.newSubManager();
             try {
                 NDList in = new NDList();
                 NDArray token = next.create(tokenPerRow, new Shape(tokenPerRow.length));
@@ -179,14 +187,19 @@ public final class ModelSession implements AutoCloseable {
                 }
                 NDList out = predict(decode, in);
                 NDList nextCache = new NDList();
-                for (ModelManifest.CacheSpec c : manifest.cache()) {
+                for (int i = 0; i < manifest.cache().size(); i++) {
+                    ModelManifest.CacheSpec c = manifest.cache().get(i);
+                    if (c.isStatic()) {
+                        nextCache.add(cache.get(i));
+                        continue;
+                    }
                     NDArray a = output(out, c.next());
                     a.attach(next);
                     nextCache.add(a);
                 }
                 logits = rows(output(out, ModelManifest.LOGITS).toFloatArray(), tokenPerRow.length);
-                manager.close();
-                manager = next;
+                rolling.close();
+                rolling = next;
                 cache = nextCache;
             } catch (RuntimeException e) {
                 next.close();
