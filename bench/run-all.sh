@@ -36,21 +36,21 @@ OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t
 "${java[@]}" ort --measure-s 2 --out "$out/ort_options.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin true --out "$out/ort_options_global_spin.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin false --out "$out/ort_options_global_nospin.json"
-# 3. End to end: per-record (batch 1) against batched, without and with generation; latency at a fixed rate.
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=1 --out "$out/e2e_batch1.json"
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 --out "$out/e2e_batch32.json"
-"${java[@]}" e2e --engine-s 2 --streams 32 --chunks 4 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
-"${java[@]}" e2e --engine-s 2 --streams 32 --chunks 4 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
+# 3. End to end (4,096 chunks a run, so the steady middle of the run is long enough to time): per-record (batch 1) against batched, without and with generation; latency at a fixed rate.
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 -D batch.max.size=1 --out "$out/e2e_batch1.json"
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 -D batch.max.size=32 --out "$out/e2e_batch32.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target.
-rate=$("$py" -c "import json; print(round(json.load(open('$out/e2e_batch32.json'))['chunks_per_s'] / 2, 1))")
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
+rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
+"${java[@]}" e2e --engine-s 2 --streams 128 --chunks 16 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
 # Two stream threads: separate sessions against one merging session (batch.merge).
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
 # Are exactly-once commits the bottleneck? The batched run with commits every second instead of 100 ms.
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D commit.interval.ms=1000 --out "$out/e2e_batch32_commit1000.json"
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 -D batch.max.size=32 -D commit.interval.ms=1000 --out "$out/e2e_batch32_commit1000.json"
 # float16 state storage end to end.
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 -D batch.max.size=32 -D state.dtype=float16 --out "$out/e2e_batch32_fp16.json"
+"${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 -D batch.max.size=32 -D state.dtype=float16 --out "$out/e2e_batch32_fp16.json"
 # 4. Cost per chunk against position, and 5. state size.
 "$py" bench/history_cost.py --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
 "${java[@]}" state --out "$out/state.json"

@@ -229,6 +229,7 @@ final class EndToEndBench {
             m.put("tokens_generated", generated);
             m.put("generated_tokens_per_s", Timings.round(generated / seconds));
             m.put("mean_batch_size", Timings.round(meanBatch));
+            m.putAll(steady(absorbed / (double) Math.max(1, n)));
             m.put("latency_p50_ms", Timings.round(latency.quantile(0.5)));
             m.put("latency_p99_ms", Timings.round(latency.quantile(0.99)));
             m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
@@ -239,6 +240,30 @@ final class EndToEndBench {
                     .mapToDouble(c -> c.getStats().getInferenceMillis() / Math.max(1, c.getStats().getBatchSize())).sum() / 1e3;
             m.put("model_seconds", Timings.round(modelSeconds));
             m.put("model_share_of_wall_time", Timings.round(modelSeconds / seconds));
+            return m;
+        }
+
+        /**
+         * Throughput between the arrival of the 10th and the 90th percentile output: the middle of the
+         * run, without the start (first fetches, JIT compilation, ONNX Runtime's first call at each
+         * batch shape) and the tail (the last, partly filled batches). The engine-alone figures it is
+         * compared with also leave out their warm-up.
+         */
+        private Map<String, Object> steady(double tokensPerOutput) {
+            long[] sorted = arrivalNanos.clone();
+            Arrays.sort(sorted);
+            Map<String, Object> m = new LinkedHashMap<>();
+            int lo = sorted.length / 10;
+            int hi = sorted.length * 9 / 10;
+            double seconds = (sorted[Math.max(lo, hi - 1)] - sorted[lo]) / 1e9;
+            if (hi - lo < 2 || seconds <= 0) {
+                return m;
+            }
+            int intervals = hi - 1 - lo;   // outputs that arrived after the first one timed
+            m.put("steady_outputs", hi - lo);
+            m.put("steady_seconds", Timings.round(seconds));
+            m.put("steady_chunks_per_s", Timings.round(intervals / seconds));
+            m.put("steady_absorbed_tokens_per_s", Timings.round(intervals * tokensPerOutput / seconds));
             return m;
         }
     }
@@ -334,6 +359,9 @@ final class EndToEndBench {
             Map<String, Object> row = (Map<String, Object>) e.getValue();
             String key = s.newTokens() > 0 ? "absorbed_tokens_per_s_with_generation" : "absorbed_tokens_per_s";
             ratios.put("e2e_over_engine_" + e.getKey(), Timings.round(e2e / (double) row.get(key)));
+            if (result.get("steady_absorbed_tokens_per_s") instanceof Double steady) {
+                ratios.put("steady_e2e_over_engine_" + e.getKey(), Timings.round(steady / (double) row.get(key)));
+            }
         }
         ratios.put("configured_batch", settings.get("batch_max_size"));
         result.put("ratios", ratios);
