@@ -7,7 +7,7 @@
 #
 #   tools/reliability/soak.sh [MINUTES]            # default 30, warm-up 5 minutes
 #   MEMSTREAM_SOAK_RATE=20 MEMSTREAM_SOAK_MODEL=default tools/reliability/soak.sh 30
-# Runs under nice, outside Maven on a copy of the compiled classes (tools/reliability/classpath.sh);
+# Runs under nice (MEMSTREAM_SOAK_NICE, default 19; 0 when something else runs beside it), outside Maven on a copy of the compiled classes (tools/reliability/classpath.sh);
 # MEMSTREAM_MVN_FLAGS passes extra flags to the build (for example -o to stay offline).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +18,7 @@ export MEMSTREAM_SOAK_SAMPLE_SECONDS="${MEMSTREAM_SOAK_SAMPLE_SECONDS:-$(( minut
 export MEMSTREAM_SOAK_OUT="$PWD/stream-app/target/reliability/soak-${minutes}m"
 rm -f "$MEMSTREAM_SOAK_OUT/summary.txt"
 cp=$(tools/reliability/classpath.sh "soak-${minutes}m")
-(cd stream-app && nice -n 19 java -Dmemstream.repo.root="$PWD/.." -cp "$cp" io.memstream.topology.ReliabilityMain soak) \
+(cd stream-app && nice -n "${MEMSTREAM_SOAK_NICE:-19}" java -Dmemstream.repo.root="$PWD/.." -cp "$cp" io.memstream.topology.ReliabilityMain soak) \
   | grep -E '^soak|^SOAK-RESULT|^FAILED' || true
 summary="$MEMSTREAM_SOAK_OUT/summary.txt"
 [ -f "$summary" ] || { echo "no summary written: the soak did not get to the end" >&2; exit 1; }
