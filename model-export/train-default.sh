@@ -8,12 +8,7 @@
 #  2. runs/stage2: from stage 1's weights with a fresh schedule, three rows in four carry the
 #     key-value task and the answer loss weighs more, the recall loss less (it asks the memory to
 #     hold the latest chunk verbatim, which competes with carrying facts further)
-#     (STAGE2_MINUTES, default 80; STAGE2_STEPS, default 8000);
-#  3. runs/stage3: from stage 2's weights with rmt's token shift switched on (it starts as the
-#     identity), three facts per key-value row instead of two, and 30 % of the key-value rows asked
-#     in the facts' own chunk: stage 2 had learned to store the values but guessed which key each
-#     belonged to (see README), and in-context lookups plus the shift are what teach key matching
-#     (STAGE3_MINUTES, default 75; STAGE3_STEPS, default 12000).
+#     (STAGE2_MINUTES, default 80; STAGE2_STEPS, default 8000).
 # The key-value distance grows when answers at the current distance are right (adaptive).
 # Resumable: run it again and each stage continues from its ckpt.pt (elapsed training time is kept
 # in the checkpoint); a finished stage returns at once.
@@ -32,20 +27,14 @@ common=(--model-config "$model" --data kjv,jargon --batch-size 12 --n-chunks 6 -
         --log-every 20 --ckpt-every 200 --threads "$MEMSTREAM_THREADS")
 stage1="$here/runs/default"
 stage2="$here/runs/stage2"
-stage3="$here/runs/stage3"
-mkdir -p "$stage1" "$stage2" "$stage3"
+mkdir -p "$stage1" "$stage2"
 "$py" -m memstream_model train --out "$stage1" --resume --seed 0 "${common[@]}" \
   --lr 2e-3 --max-steps "${MAX_STEPS:-6000}" --max-minutes "${MAX_MINUTES:-70}" \
   --kv-fraction 0.5 --w-kv 2 --w-recall 1
 "$py" -m memstream_model train --out "$stage2" --resume --seed 1 --init-from "$stage1/ckpt.pt" "${common[@]}" \
   --lr 1.5e-3 --warmup 100 --max-steps "${STAGE2_STEPS:-8000}" --max-minutes "${STAGE2_MINUTES:-80}" \
   --kv-fraction 0.75 --w-kv 3 --w-recall 0.3
-model3="${model%\}}, \"token_shift\": true}"
-"$py" -m memstream_model train --out "$stage3" --resume --seed 2 --init-from "$stage2/ckpt.pt" "${common[@]}" \
-  --model-config "$model3" --kv-facts 3 --kv-in-context 0.3 \
-  --lr 1e-3 --warmup 100 --max-steps "${STAGE3_STEPS:-12000}" --max-minutes "${STAGE3_MINUTES:-75}" \
-  --kv-fraction 0.75 --w-kv 3 --w-recall 0.3
-"$py" -m memstream_model eval --checkpoint "$stage3/ckpt.pt" --facts 2 --out "$stage3/eval.json" | tee "$stage3/eval.txt"
-"$py" -m memstream_model export --checkpoint "$stage3/ckpt.pt" --eval-json "$stage3/eval.json" \
+"$py" -m memstream_model eval --checkpoint "$stage2/ckpt.pt" --out "$stage2/eval.json" | tee "$stage2/eval.txt"
+"$py" -m memstream_model export --checkpoint "$stage2/ckpt.pt" --eval-json "$stage2/eval.json" \
   --out "$here/../models/default"
-cp "$stage3/eval.txt" "$here/../models/default/eval.txt"
+cp "$stage2/eval.txt" "$here/../models/default/eval.txt"
