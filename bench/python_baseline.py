@@ -95,7 +95,9 @@ def main() -> int:
             if ostate["n"] == man["max_new_tokens"]:
                 ostate["cache"], ostate["n"] = cache_init, 0
             out = sessions["decode"].run(None, {"token": nxt, **ostate["cache"]})
-            ostate["cache"] = dict(zip(names, out[1:]))
+            # static cache tensors (next = null) are not outputs: they stay as prefill left them
+            changing = [c["name"] for c in man["cache"] if c["next"] is not None]
+            ostate["cache"] = {**ostate["cache"], **dict(zip(changing, out[1:]))}
             ostate["n"] += 1
         ox = measure(ort_decode, a.warmup_s, a.measure_s, a.min_reps)
         for r in (pt, ox):
