@@ -68,12 +68,18 @@ def ort(rs):
     return "\n".join(out)
 
 
+def steady_latency(r):
+    if "steady_latency_p50_ms" not in r:
+        return ""
+    return f"{r['steady_latency_p50_ms']:.0f} / {r['steady_latency_p99_ms']:.0f}"
+
+
 def e2e(results):
     out = ["### End to end (`memstream bench e2e`)", "",
            "| run | batch.max.size | threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
            "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch | "
-           "steady absorbed tokens/s | steady e2e / engine at formed batch |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
         ratios = r["ratios"]
@@ -90,7 +96,8 @@ def e2e(results):
                    f"{s['batch_max_size']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
                    f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
                    f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed[0] if formed else conf} | "
-                   f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} |")
+                   f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} | "
+                   f"{steady_latency(r)} |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
     return "\n".join(out)
 
