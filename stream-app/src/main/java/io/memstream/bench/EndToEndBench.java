@@ -244,10 +244,10 @@ final class EndToEndBench {
         }
 
         /**
-         * Throughput between the arrival of the 10th and the 90th percentile output: the middle of the
-         * run, without the start (first fetches, JIT compilation, ONNX Runtime's first call at each
-         * batch shape) and the tail (the last, partly filled batches). The engine-alone figures it is
-         * compared with also leave out their warm-up.
+         * Throughput and latency between the arrival of the 10th and the 90th percentile output: the
+         * middle of the run, without the start (first fetches, JIT compilation, ONNX Runtime's first
+         * call at each batch shape) and the tail (the last, partly filled batches). The engine-alone
+         * figures it is compared with also leave out their warm-up.
          */
         private Map<String, Object> steady(double tokensPerOutput) {
             long[] sorted = arrivalNanos.clone();
@@ -264,6 +264,10 @@ final class EndToEndBench {
             m.put("steady_seconds", Timings.round(seconds));
             m.put("steady_chunks_per_s", Timings.round(intervals / seconds));
             m.put("steady_absorbed_tokens_per_s", Timings.round(intervals * tokensPerOutput / seconds));
+            // latency of the same middle outputs (arrays are in arrival order): no start-up queueing
+            Timings latency = Timings.of(Arrays.copyOfRange(latencyMillis, lo, hi));
+            m.put("steady_latency_p50_ms", Timings.round(latency.quantile(0.5)));
+            m.put("steady_latency_p99_ms", Timings.round(latency.quantile(0.99)));
             return m;
         }
     }
