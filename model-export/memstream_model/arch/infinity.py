@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import ConfigError, MemoryArch, ModelConfig, StateSpec, register
-from .rmt import MLP, NEG
+from .rmt import KV_CACHE, KV_STATIC, MLP, NEG, attend_parts
 
 SQRT2 = math.sqrt(2.0)
 
@@ -116,15 +116,12 @@ class InfLayer(nn.Module):
         x = x + self.proj(local + ltm)
         return x + self.mlp(self.ln2(x)), k, v, mu, sd
 
-    def forward_cached(self, x, k_past, v_past, allowed, mk, mv, centers, widths):
+    def forward_cached(self, x, past, allowed, mk, mv, centers, widths):
+        """One decoded position over the cached keys/values `past` [(k, v), ...] plus itself."""
         a = self.ln1(x)
         q, k_new, v_new = self.qkv(a).chunk(3, dim=-1)
         q, k_new, v_new = self.heads(q), self.heads(k_new), self.heads(v_new)
-        k = torch.cat([k_past, k_new], dim=2)
-        v = torch.cat([v_past, v_new], dim=2)
-        sc = torch.matmul(q, k.transpose(-2, -1)) * self.scale
-        sc = torch.where(allowed, sc, torch.full_like(sc, NEG))
-        local = self.merge(torch.matmul(torch.softmax(sc, dim=-1), v))
+        local = self.merge(attend_parts(q, list(past) + [(k_new, v_new)], allowed, self.scale))
         ltm, _, _ = self.read(a, mk, mv, centers, widths)
         x = x + self.proj(local + ltm)
         return x + self.mlp(self.ln2(x)), k_new, v_new
@@ -132,7 +129,9 @@ class InfLayer(nn.Module):
 
 @register("infinity", InfinityConfig)
 class Infinity(MemoryArch):
-    cache_names = ("cache_kv", "cache_mask", "cache_pos", "cache_ltm")
+    # prefill's keys/values and the long-term memory's keys/values do not change while decoding
+    cache_names = KV_CACHE + ("cache_ltm",)
+    static_cache = KV_STATIC + ("cache_ltm",)
 
     def __init__(self, cfg: InfinityConfig):
         super().__init__()
@@ -253,22 +252,22 @@ class Infinity(MemoryArch):
         h, kvs, mems, key_ok, _ = self._run(state[0], state[1], tokens, lengths, False)
         last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
         h_last = (h[:, 1:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
-        return self.head(h_last), (torch.stack(kvs, dim=1), key_ok.to(h.dtype), lengths,
-                                   torch.stack(mems, dim=1))
+        cache_kv, mask = torch.stack(kvs, dim=1), key_ok.to(h.dtype)
+        # the generated positions' keys/values grow from one masked-out placeholder (see rmt.KV_CACHE)
+        return self.head(h_last), (cache_kv, mask, torch.zeros_like(cache_kv[:, :, :, :1]),
+                                   torch.zeros_like(mask[:, :1]), lengths, torch.stack(mems, dim=1))
 
     def decode(self, token, cache):
-        cache_kv, cache_mask, cache_pos, cache_ltm = cache
+        cache_kv, cache_mask, new_kv, new_mask, cache_pos, cache_ltm = cache
         x = (self.wte(token) + self.wpe(cache_pos)).unsqueeze(1)
-        ones = torch.ones_like(cache_mask[:, :1])
-        allowed = (torch.cat([cache_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
+        ones = torch.ones_like(new_mask[:, :1])
+        allowed = (torch.cat([cache_mask, new_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
         new = []
         for n, layer in enumerate(self.layers):
-            x, k, v = layer.forward_cached(x, cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1], allowed,
-                                           cache_ltm[:, 2 * n], cache_ltm[:, 2 * n + 1],
+            past = [(cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1]), (new_kv[:, 2 * n], new_kv[:, 2 * n + 1])]
+            x, k, v = layer.forward_cached(x, past, allowed, cache_ltm[:, 2 * n], cache_ltm[:, 2 * n + 1],
                                            self.centers, self.widths)
             new += [k, v]
         logits = self.head(self.ln_f(x[:, 0]))
-        next_kv = torch.cat([cache_kv, torch.stack(new, dim=1)], dim=3)
-        # the memory part of the cache does not change while decoding; "* 1.0" keeps it a
-        # distinct graph output rather than an input aliased as an output
-        return logits, (next_kv, torch.cat([cache_mask, ones], dim=1), cache_pos + 1, cache_ltm * 1.0)
+        return logits, (cache_kv, cache_mask, torch.cat([new_kv, torch.stack(new, dim=1)], dim=3),
+                        torch.cat([new_mask, ones], dim=1), cache_pos + 1, cache_ltm)
