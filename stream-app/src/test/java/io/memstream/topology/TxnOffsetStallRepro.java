@@ -161,20 +161,29 @@ class TxnOffsetStallRepro {
             Thread.sleep(DOWN_MS);
             broker.start(Duration.ofSeconds(300));
 
-            // A pending transactional offset is legitimately unstable until its transaction times out and
-            // the broker's cleanup aborts it: wait for that and a margin before calling it a stall.
+            // A transaction open at the kill is legitimately open (its offsets unstable) until it times out
+            // and the broker's periodic cleanup aborts it: only what is still open after that is hanging.
             long cleanupMs = CLEANUP_MS == null ? Long.parseLong(EmbeddedKafkaBroker.ONE_NODE
                     .getOrDefault(CLEANUP_KEY, "10000")) : Long.parseLong(CLEANUP_MS);
-            Duration patience = Duration.ofMillis(TXN_TIMEOUT_MS + cleanupMs + 30_000);
-            boolean stalled = !committedAnswers(bootstrap, group, inputs, patience);
-            int hangingPartitions = 0;
+            long deadline = System.nanoTime() + Duration.ofMillis(TXN_TIMEOUT_MS + cleanupMs + 30_000).toNanos();
+            List<TopicPartition> watched = new ArrayList<>(partitions(out));
+            watched.add(new TopicPartition("__consumer_offsets", 0));
+            boolean stalled;
+            int hangingPartitions;
             boolean clearedByInit = false;
-            boolean markersSkipped = Files.readString(broker.log()).contains("likely deleted already");
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                List<TopicPartition> watched = new ArrayList<>(partitions(out));
-                watched.add(new TopicPartition("__consumer_offsets", 0));
-                Map<TopicPartition, List<ProducerState>> open = openTransactions(admin, watched);
+                Map<TopicPartition, List<ProducerState>> open;
+                do {
+                    Duration left = Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime()));
+                    stalled = !committedAnswers(bootstrap, group, inputs, left);
+                    open = openTransactions(admin, watched);
+                    if (open.isEmpty() && !stalled) {
+                        break;
+                    }
+                    Thread.sleep(1_000);
+                } while (System.nanoTime() < deadline);
                 hangingPartitions = open.size();
+                boolean markersSkipped = Files.readString(broker.log()).contains("likely deleted already");
                 if (stalled || hangingPartitions > 0) {
                     System.out.printf("repro trial %d STALL: transactions %s%n", t, describeTransactions(admin));
                     System.out.printf("repro trial %d STALL: open transactions on partitions %s%n", t, open);
@@ -193,13 +202,13 @@ class TxnOffsetStallRepro {
                     System.out.printf("repro trial %d after initTransactions: open transactions %s%n", t,
                             openTransactions(admin, watched));
                 }
+                if (!stalled && hangingPartitions == 0) {
+                    broker.close();
+                    deleteTree(dir);
+                }
+                return new Outcome(stalled, hangingPartitions, clearedByInit, markersSkipped, commitsAtKill, openAtKill,
+                        killedAfter);
             }
-            if (!stalled && hangingPartitions == 0) {
-                broker.close();
-                deleteTree(dir);
-            }
-            return new Outcome(stalled, hangingPartitions, clearedByInit, markersSkipped, commitsAtKill, openAtKill,
-                    killedAfter);
         }
     }
 
