@@ -32,8 +32,6 @@ public final class BrokerChildMain {
         String clusterId = args[3];
         Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
         Properties props = EmbeddedKafkaBroker.serverProperties(logDir, port, controllerPort);
-        // A restarted broker must not wait long for the killed incarnation's state.
-        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "2000");
         for (int i = 4; i < args.length; i++) {
             int eq = args[i].indexOf('=');
             props.put(args[i].substring(0, eq), args[i].substring(eq + 1));
