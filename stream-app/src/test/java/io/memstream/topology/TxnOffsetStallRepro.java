@@ -241,8 +241,13 @@ class TxnOffsetStallRepro {
         return ids.isEmpty() ? "none" : admin.describeTransactions(ids).all().get().toString();
     }
 
+    /**
+     * Not idempotent: the input only has to be there (a duplicate does not matter), and an idempotent
+     * producer on this loaded machine once retried a batch into OUT_OF_ORDER_SEQUENCE_NUMBER forever.
+     */
     private static void produceInput(String bootstrap, String topic, int n) {
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.ACKS_CONFIG, "1",
                 ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < n; i++) {
                 byte[] key = ("k" + i).getBytes(StandardCharsets.UTF_8);
