@@ -197,7 +197,7 @@ class ReliabilityCrashTest {
                             lastProgress = System.nanoTime();
                         } else if (System.nanoTime() - lastProgress > Duration.ofSeconds(60).toNanos()) {
                             lastProgress = System.nanoTime();
-                            diagnose(broker.bootstrapServers(), appId, outputs.size(), good.size());
+                            diagnose(broker.bootstrapServers(), appId, run, outputs.size(), good.size());
                         }
                         distinct = outputs.size();
                         if (distinct >= good.size() && quietUntil == Long.MAX_VALUE) {
@@ -294,15 +294,28 @@ class ReliabilityCrashTest {
         }
     }
 
-    /** What a stall looks like from the broker: open transactions, the group's state and members. */
-    private static void diagnose(String bootstrap, String appId, int seen, int expected) {
+    /**
+     * What a stall looks like from the broker: the coordinator's transactions, the group's state and
+     * members, and the partitions of this run (and __consumer_offsets) whose log still has a transaction
+     * open (KIP-664's describeProducers): a transaction open in a log but not at the coordinator is
+     * hanging, the signature of issue 7's broker-restart stall.
+     */
+    private static void diagnose(String bootstrap, String appId, String run, int seen, int expected) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             var listings = admin.listTransactions().all().get();
             var ids = listings.stream().map(t -> t.transactionalId()).toList();
             var described = ids.isEmpty() ? Map.of() : admin.describeTransactions(ids).all().get();
             var group = admin.describeConsumerGroups(List.of(appId)).all().get().get(appId);
-            System.out.printf("crash test: STALL at %d of %d: transactions %s; group %s with %d members%n",
-                    seen, expected, described, group.groupState(), group.members().size());
+            List<TopicPartition> parts = new ArrayList<>(List.of(new TopicPartition("__consumer_offsets", 0)));
+            var topics = admin.listTopics().names().get().stream().filter(n -> n.contains(run)).toList();
+            admin.describeTopics(topics).allTopicNames().get().forEach((name, d) -> d.partitions()
+                    .forEach(p -> parts.add(new TopicPartition(name, p.partition()))));
+            Map<TopicPartition, Object> open = new HashMap<>();
+            admin.describeProducers(parts).all().get().forEach((tp, d) -> d.activeProducers().stream()
+                    .filter(p -> p.currentTransactionStartOffset().isPresent()).forEach(p -> open.put(tp, p)));
+            System.out.printf("crash test: STALL at %d of %d: transactions %s; group %s with %d members; "
+                            + "transactions open in partition logs %s%n",
+                    seen, expected, described, group.groupState(), group.members().size(), open);
         } catch (Exception e) {
             System.out.println("crash test: diagnosis failed: " + e);
         }
