@@ -14,10 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ProducerState;
@@ -49,8 +51,9 @@ import org.junit.jupiter.api.Test;
  * {@code transaction.abort.timed.out.transaction.cleanup.interval.ms} (default: memstream's one-node
  * setting), {@code MEMSTREAM_REPRO_TXN_TIMEOUT_MS} the producer's {@code transaction.timeout.ms}
  * (default 10000, Streams' under exactly-once), {@code MEMSTREAM_REPRO_DOWN_MS} how long the broker
- * stays down (default 1000). Prints {@code REPRO-RESULT} and, for each stall, the broker-side state;
- * fails if any trial stalled.
+ * stays down (default 1000). Prints {@code REPRO-RESULT} and, for each stall, the broker-side state
+ * and whether the same transactional.id's {@code initTransactions}, then KIP-664's
+ * {@code abortTransaction}, clear it; fails if any trial stalled or left a transaction hanging.
  */
 class TxnOffsetStallRepro {
 
@@ -72,22 +75,25 @@ class TxnOffsetStallRepro {
         int stalls = 0;
         int hanging = 0;
         int clearedByInit = 0;
+        int clearedByAbort = 0;
         for (int t = 0; t < TRIALS; t++) {
             Outcome o = trial(work.resolve("trial-" + t), t, random);
             System.out.printf("repro trial %d: %s%n", t, o);
             stalls += o.stalled ? 1 : 0;
             hanging += o.hangingPartitions > 0 ? 1 : 0;
             clearedByInit += o.clearedByInit ? 1 : 0;
+            clearedByAbort += o.clearedByAbort ? 1 : 0;
         }
         String summary = String.format("trials=%d stalls=%d trials_with_hanging_partitions=%d cleared_by_init=%d "
-                        + "cleanup_interval_ms=%s txn_timeout_ms=%d down_ms=%d seed=%d logs=%s",
-                TRIALS, stalls, hanging, clearedByInit, cleanup, TXN_TIMEOUT_MS, DOWN_MS, SEED, work);
+                        + "cleared_by_abort=%d cleanup_interval_ms=%s txn_timeout_ms=%d down_ms=%d seed=%d logs=%s",
+                TRIALS, stalls, hanging, clearedByInit, clearedByAbort, cleanup, TXN_TIMEOUT_MS, DOWN_MS, SEED, work);
         System.out.println("REPRO-RESULT " + summary);
         assertEquals(0, stalls, summary);
         assertEquals(0, hanging, summary);
     }
 
-    private record Outcome(boolean stalled, int hangingPartitions, boolean clearedByInit, boolean markersSkipped,
+    private record Outcome(boolean stalled, int hangingPartitions, boolean clearedByInit, boolean clearedByAbort,
+                           boolean markersSkipped,
                            int commitsBeforeKill, boolean inTransactionAtKill, double killAfterSeconds) { }
 
     private Outcome trial(Path dir, int t, Random random) throws Exception {
@@ -171,6 +177,7 @@ class TxnOffsetStallRepro {
             boolean stalled;
             int hangingPartitions;
             boolean clearedByInit = false;
+            boolean clearedByAbort = false;
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 Map<TopicPartition, List<ProducerState>> open;
                 do {
@@ -199,15 +206,31 @@ class TxnOffsetStallRepro {
                     }
                     clearedByInit = committedAnswers(bootstrap, group, inputs, Duration.ofSeconds(20))
                             && openTransactions(admin, watched).isEmpty();
-                    System.out.printf("repro trial %d after initTransactions: open transactions %s%n", t,
+                    Map<TopicPartition, List<ProducerState>> left = openTransactions(admin, watched);
+                    System.out.printf("repro trial %d after initTransactions: open transactions %s%n", t, left);
+                    // KIP-664's remedy (kafka-transactions.sh abort): an abort marker written to each partition.
+                    for (var e : left.entrySet()) {
+                        for (ProducerState p : e.getValue()) {
+                            try {
+                                admin.abortTransaction(new AbortTransactionSpec(e.getKey(), p.producerId(),
+                                        (short) p.producerEpoch(), p.coordinatorEpoch().orElse(0))).all().get();
+                            } catch (ExecutionException refused) {
+                                System.out.printf("repro trial %d abortTransaction on %s refused: %s%n", t, e.getKey(),
+                                        refused.getCause());
+                            }
+                        }
+                    }
+                    clearedByAbort = committedAnswers(bootstrap, group, inputs, Duration.ofSeconds(20))
+                            && openTransactions(admin, watched).isEmpty();
+                    System.out.printf("repro trial %d after abortTransaction: open transactions %s%n", t,
                             openTransactions(admin, watched));
                 }
                 if (!stalled && hangingPartitions == 0) {
                     broker.close();
                     deleteTree(dir);
                 }
-                return new Outcome(stalled, hangingPartitions, clearedByInit, markersSkipped, commitsAtKill, openAtKill,
-                        killedAfter);
+                return new Outcome(stalled, hangingPartitions, clearedByInit, clearedByAbort, markersSkipped,
+                        commitsAtKill, openAtKill, killedAfter);
             }
         }
     }
