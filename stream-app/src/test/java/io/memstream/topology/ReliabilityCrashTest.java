@@ -72,6 +72,11 @@ class ReliabilityCrashTest {
      * turns it on.
      */
     private static final boolean BROKER_RESTART = env("MEMSTREAM_CRASH_BROKER_RESTART", 0) == 1;
+    /**
+     * {@code k=v,k=v}: broker settings replacing memstream's one-node ones, to measure a setting's
+     * effect with the same test (for example the transaction cleanup interval of issue 7's stall).
+     */
+    private static final Map<String, String> BROKER_OVERRIDES = overrides(System.getenv("MEMSTREAM_CRASH_BROKER_OVERRIDES"));
 
     private record Sent(String key, byte[] value) { }
 
@@ -86,8 +91,8 @@ class ReliabilityCrashTest {
         String appId = "crash7-" + run;
         String scope = "crash7-" + run;
         Path work = Files.createTempDirectory("memstream-crash7-");
-        System.out.printf("crash test: seed %d, %d kills, %d streams x %d chunks, batch %d, logs in %s%n",
-                SEED, KILLS, STREAMS, CHUNKS, BATCH, work);
+        System.out.printf("crash test: seed %d, %d kills, %d streams x %d chunks, batch %d, broker overrides %s, logs in %s%n",
+                SEED, KILLS, STREAMS, CHUNKS, BATCH, BROKER_OVERRIDES, work);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://" + scope));
         InstanceChildMain.registerInOrder(serdes, input, output);
         List<Sent> good = new ArrayList<>();
@@ -100,7 +105,7 @@ class ReliabilityCrashTest {
         Map<String, List<byte[]>> outputs = new HashMap<>();
         List<Sent> deadLetters = new ArrayList<>();
         Map<String, MemoryState> memories = new HashMap<>();
-        try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"))) {
+        try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"), BROKER_OVERRIDES)) {
             broker.start(Duration.ofSeconds(300));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(input, PARTITIONS, (short) 1),
@@ -517,6 +522,17 @@ class ReliabilityCrashTest {
             System.out.println("crash test: dead letters expected " + bad.size() + ", got " + dead.size());
         }
         return diff;
+    }
+
+    private static Map<String, String> overrides(String spec) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (spec != null && !spec.isBlank()) {
+            for (String kv : spec.split(",")) {
+                int eq = kv.indexOf('=');
+                out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            }
+        }
+        return out;
     }
 
     private static int env(String name, int def) {
