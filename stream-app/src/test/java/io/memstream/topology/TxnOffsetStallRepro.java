@@ -58,7 +58,7 @@ import org.junit.jupiter.api.Test;
 class TxnOffsetStallRepro {
 
     private static final int TRIALS = env("MEMSTREAM_REPRO_TRIALS", 0);
-    private static final String CLEANUP_MS = System.getenv("MEMSTREAM_REPRO_CLEANUP_MS");
+    private static final String CLEANUP_MS = blankAsNull(System.getenv("MEMSTREAM_REPRO_CLEANUP_MS"));
     private static final int TXN_TIMEOUT_MS = env("MEMSTREAM_REPRO_TXN_TIMEOUT_MS", 10_000);
     private static final int DOWN_MS = env("MEMSTREAM_REPRO_DOWN_MS", 1_000);
     private static final long SEED = env("MEMSTREAM_REPRO_SEED", (int) (System.nanoTime() & 0x7fffffff));
@@ -309,6 +309,10 @@ class TxnOffsetStallRepro {
         } catch (Exception ignored) {
             // a temp directory left behind
         }
+    }
+
+    private static String blankAsNull(String v) {
+        return v == null || v.isBlank() ? null : v.trim();
     }
 
     private static int env(String name, int def) {
