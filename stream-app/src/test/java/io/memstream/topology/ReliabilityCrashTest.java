@@ -533,8 +533,9 @@ class ReliabilityCrashTest {
 
     private static Map<String, String> overrides(String spec) {
         Map<String, String> out = new LinkedHashMap<>();
-        // The records carry 2023 timestamps (the chunks' producedAt): under the default 7-day retention
-        // the segment a broker restart rolls was deleted half a minute later, before it was read back.
+        // The outputs carry 2023 timestamps (the chunks' producedAt): with the default 7-day time-based
+        // segment roll and retention, the first record of every output partition was gone by the end of
+        // a run; a reader that fell behind would miss records that were committed.
         out.put("log.retention.ms", "-1");
         if (spec != null && !spec.isBlank()) {
             for (String kv : spec.split(",")) {
