@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 export MEMSTREAM_CRASH_KILLS="${1:-${MEMSTREAM_CRASH_KILLS:-10}}"
 export MEMSTREAM_CRASH_STREAMS="${MEMSTREAM_CRASH_STREAMS:-24}"
 export MEMSTREAM_CRASH_CHUNKS="${MEMSTREAM_CRASH_CHUNKS:-20}"
-export MEMSTREAM_CRASH_BROKER_RESTART="${MEMSTREAM_CRASH_BROKER_RESTART:-1}"   # 0: kills only (the CI run)
+export MEMSTREAM_CRASH_BROKER_RESTART="${MEMSTREAM_CRASH_BROKER_RESTART:-1}"   # 0: kills only
 summary=stream-app/target/reliability/crash-summary.txt
 rm -f "$summary"
 status=0

@@ -31,6 +31,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /**
      * Without these a one-node cluster cannot create its internal topics and Streams never runs.
      * Shared with the test fixture, so the demo and the tests run the same broker settings.
+     *
+     * <p>The cleanup interval keeps a restarted node from leaving timed-out transactions hanging (issue 7,
+     * docs/RELIABILITY.md). A node restarted after SIGKILL runs its transaction coordinator on its old
+     * registration until the controller fences that registration ({@code broker.session.timeout.ms},
+     * 9 s) and unfences the new one; in between every partition is briefly leaderless, and Kafka 4.3.1
+     * drops the transaction markers it is sending to a leaderless partition as if the partition were
+     * deleted (KAFKA-20734), then records the transaction as complete. A transaction that timed out
+     * while the node was down is aborted at the coordinator's first timeout check, so that check
+     * must come after the restart has settled: 30 s instead of Kafka's 10 s (which lands only 0-3 s
+     * after the window ends). Timed-out transactions are aborted up to 30 s late in exchange.
+     * The markers of a commit still being written at the SIGKILL are resent inside the window and
+     * can still be lost; no setting avoids that.
      */
     public static final Map<String, String> ONE_NODE = Map.of(
             "offsets.topic.replication.factor", "1",
@@ -41,7 +53,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             "min.insync.replicas", "1",
             "share.coordinator.state.topic.replication.factor", "1",
             "share.coordinator.state.topic.min.isr", "1",
-            "group.initial.rebalance.delay.ms", "0");
+            "group.initial.rebalance.delay.ms", "0",
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms", "30000");
 
     private final KafkaRaftServer server;
     private final String bootstrapServers;

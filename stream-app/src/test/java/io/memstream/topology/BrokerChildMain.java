@@ -16,8 +16,10 @@ import org.apache.kafka.common.utils.Time;
 /**
  * A one-node KRaft broker in a JVM of its own, on fixed ports, so the crash test can kill it with
  * SIGKILL and start it again on the same data and addresses (clients keep their bootstrap list).
- * Args: data dir, client port, controller port, cluster id. Prints {@code BROKER STARTED} once the
- * server started; callers wait for metadata to answer before they count it ready.
+ * Args: data dir, client port, controller port, cluster id, then optional {@code key=value} server
+ * settings that replace memstream's (for experiments such as {@code TxnOffsetStallRepro}). Prints
+ * {@code BROKER STARTED} once the server started; callers wait for metadata to answer before they
+ * count it ready.
  */
 public final class BrokerChildMain {
 
@@ -30,8 +32,10 @@ public final class BrokerChildMain {
         String clusterId = args[3];
         Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
         Properties props = EmbeddedKafkaBroker.serverProperties(logDir, port, controllerPort);
-        // A restarted broker must not wait long for the killed incarnation's state.
-        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "2000");
+        for (int i = 4; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            props.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
         Path serverProperties = dataDir.resolve("server.properties");
         try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
             props.store(out, "memstream crash-test broker");

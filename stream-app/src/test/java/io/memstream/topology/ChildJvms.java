@@ -82,12 +82,23 @@ final class ChildJvms {
         private final int port;
         private final int controllerPort;
         private final String clusterId = Uuid.randomUuid().toString();
+        private final List<String> overrides = new ArrayList<>();
         private Process process;
 
         Broker(Path dir) throws IOException {
+            this(dir, Map.of());
+        }
+
+        /** {@code overrides}: server settings replacing memstream's one-node ones (experiments only). */
+        Broker(Path dir, Map<String, String> overrides) throws IOException {
             this.dir = Files.createDirectories(dir);
             this.port = freePort();
             this.controllerPort = freePort();
+            overrides.forEach((k, v) -> this.overrides.add(k + "=" + v));
+        }
+
+        Path log() {
+            return dir.resolve("broker.log");
         }
 
         String bootstrapServers() {
@@ -96,9 +107,10 @@ final class ChildJvms {
 
         /** Starts (or restarts, on the same data) and waits until metadata requests are answered. */
         void start(Duration timeout) throws Exception {
-            process = java(BrokerChildMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"),
-                    List.of(dir.toString(), Integer.toString(port), Integer.toString(controllerPort), clusterId),
-                    dir.resolve("broker.log"));
+            List<String> args = new ArrayList<>(List.of(dir.toString(), Integer.toString(port),
+                    Integer.toString(controllerPort), clusterId));
+            args.addAll(overrides);
+            process = java(BrokerChildMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
             long deadline = System.nanoTime() + timeout.toNanos();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                     AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
