@@ -100,6 +100,7 @@ class ReliabilityCrashTest {
         List<Sent> all = script(serdes, input, output, good, bad);
 
         int kills = 0;
+        int killsUnderWay = 0;   // kills that landed while some chunk was still without its continuation
         int brokerRestarts = 0;
         int unexpectedExits = 0;
         Map<String, List<byte[]>> outputs = new HashMap<>();
@@ -139,8 +140,11 @@ class ReliabilityCrashTest {
                 for (ChildJvms.Instance i : instances) {
                     i.start();
                 }
-                // The producer runs at a steady pace over the whole fault schedule.
-                long paceMillis = Math.max(50, KILLS * 5_000L / Math.max(1, CHUNKS));
+                // The producer runs at a steady pace over the whole fault schedule: a kill takes 5-10 s
+                // (a pause of 2-6 s, progress since the last one, a restart of 0-3 s), so publication
+                // lasts about 9 s per kill and every fault lands on work under way (at 5 s per kill,
+                // kills 4-10 of the long run came after the last chunk had been continued).
+                long paceMillis = Math.max(50, KILLS * 9_000L / Math.max(1, CHUNKS));
                 AtomicReference<Throwable> producerFailure = new AtomicReference<>();
                 Thread producer = new Thread(() -> {
                     try {
@@ -167,6 +171,9 @@ class ReliabilityCrashTest {
                         ChildJvms.Instance victim = instances.get(random.nextInt(instances.size()));
                         victim.kill();
                         kills++;
+                        if (outputs.size() < good.size()) {
+                            killsUnderWay++;
+                        }
                         System.out.printf("crash test: kill -9 #%d: instance %s at %.1f s, %d of %d continued%n", kills,
                                 victim.name, (System.nanoTime() - started) / 1e9, outputs.size(), good.size());
                         if (k == brokerRestartAt) {
@@ -268,11 +275,11 @@ class ReliabilityCrashTest {
         }
         int dlqMismatches = dlqDifferences(bad, deadLetters);
         int outputCount = outputs.values().stream().mapToInt(List::size).sum();
-        String summary = String.format("kills=%d broker_restarts=%d unexpected_exits=%d streams=%d chunks=%d "
+        String summary = String.format("kills=%d kills_under_way=%d broker_restarts=%d unexpected_exits=%d streams=%d chunks=%d "
                         + "generation_requests=%d bad_records=%d outputs=%d expected_outputs=%d duplicates=%d missing=%d "
                         + "extra=%d mismatches=%d memory_streams=%d memory_mismatches=%d dead_letters=%d dlq_mismatches=%d "
                         + "batch=%d seed=%d seconds=%d",
-                kills, brokerRestarts, unexpectedExits, STREAMS, good.size(), generationRequests(), bad.size(),
+                kills, killsUnderWay, brokerRestarts, unexpectedExits, STREAMS, good.size(), generationRequests(), bad.size(),
                 outputCount, expected.size(), duplicates, missing, extra, mismatches, expectedMemory.size(),
                 memoryMismatches, deadLetters.size(), dlqMismatches, BATCH, SEED,
                 (System.nanoTime() - started) / 1_000_000_000L);
