@@ -43,7 +43,7 @@ OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target.
 rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
-"${java[@]}" e2e --engine-s 2 --streams 128 --chunks 16 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
+"${java[@]}" e2e --engine-s 1 --streams 256 --chunks 64 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
 # Two stream threads: separate sessions against one merging session (batch.merge).
 "${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
 "${java[@]}" e2e --engine-s 2 --streams 256 --chunks 16 --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
