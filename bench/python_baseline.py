@@ -90,13 +90,13 @@ def main() -> int:
         names = [c["name"] for c in man["cache"]]
         cache_init = dict(zip(names, pre[1:]))
         ostate = {"cache": cache_init, "n": 0}
+        # static cache tensors (next = null) are not decode outputs: they stay as prefill left them
+        changing = [c["name"] for c in man["cache"] if c["next"] is not None]
 
         def ort_decode():
             if ostate["n"] == man["max_new_tokens"]:
                 ostate["cache"], ostate["n"] = cache_init, 0
             out = sessions["decode"].run(None, {"token": nxt, **ostate["cache"]})
-            # static cache tensors (next = null) are not outputs: they stay as prefill left them
-            changing = [c["name"] for c in man["cache"] if c["next"] is not None]
             ostate["cache"] = {**ostate["cache"], **dict(zip(changing, out[1:]))}
             ostate["n"] += 1
         ox = measure(ort_decode, a.warmup_s, a.measure_s, a.min_reps)

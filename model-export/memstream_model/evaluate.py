@@ -150,8 +150,8 @@ def table(ev: dict) -> str:
              f"  memory gain           {b['memory_gain_percent']:.2f} %",
              "recall vs distance (chunks): fact acc / digit acc / first-asked fact acc"]
     for d, r in ev["recall"].items():
-        first = f" / {r['first_asked_accuracy']:.3f}" if "first_asked_accuracy" in r else ""
-        lines.append(f"  {d:>3}  {r['fact_accuracy']:.3f} / {r['digit_accuracy']:.3f}{first}  (n={r['trials']})")
+        lines.append(f"  {d:>3}  {r['fact_accuracy']:.3f} / {r['digit_accuracy']:.3f} / "
+                     f"{r['first_asked_accuracy']:.3f}  (n={r['trials']})")
     s = ev["state"]
     lines.append(f"state bytes per stream {s['bytes_per_stream']}; measured {s['measured_after_tokens']}; "
                  f"constant: {s['constant']}")

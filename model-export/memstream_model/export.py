@@ -50,7 +50,8 @@ class DecodeGraph(nn.Module):
 
     def forward(self, token, *cache):
         logits, nxt = self.model.decode(token, tuple(cache))
-        return (logits,) + tuple(t for c, t in zip(self.model.cache_names, nxt) if c not in self.model.static_cache)
+        changing = set(self.model.changing_cache())
+        return (logits,) + tuple(t for c, t in zip(self.model.cache_names, nxt) if c in changing)
 
 
 def graph_io(model: MemoryArch) -> Dict[str, Dict[str, List[str]]]:
@@ -61,7 +62,7 @@ def graph_io(model: MemoryArch) -> Dict[str, Dict[str, List[str]]]:
                  "outputs": ["logits"] + ["next_" + s for s in states]},
         "prefill": {"inputs": states + ["tokens", "lengths"], "outputs": ["logits"] + cache},
         "decode": {"inputs": ["token"] + cache,
-                   "outputs": ["logits"] + ["next_" + c for c in cache if c not in model.static_cache]},
+                   "outputs": ["logits"] + ["next_" + c for c in model.changing_cache()]},
     }
 
 
@@ -86,7 +87,7 @@ def export_graphs(model: MemoryArch, out_dir: str) -> None:
                  "token": {0: "batch"}})
     for c, t in zip(model.cache_names, cache):
         axes[c] = {0: "batch", **{i: f"{c}_{i}" for i in range(1, t.dim())}}
-        if c not in model.static_cache:
+        if c in model.changing_cache():
             axes["next_" + c] = {0: "batch", **{i: f"next_{c}_{i}" for i in range(1, t.dim())}}
     jobs = [
         ("step", StepGraph(model, len(state)), state + (tokens, lengths), {"logits": {0: "batch", 1: "length"}}),
@@ -229,7 +230,7 @@ def check_with_ort(model: MemoryArch, out_dir: str, cases: List[dict]) -> Dict[s
             cache = {c: out[c] for c in model.cache_names}
             for i, t in enumerate(case["tokens"]):
                 out = run("decode", {"token": t, **cache}, {"logits": case["logits"][i + 1]})
-                cache.update({c: out["next_" + c] for c in model.cache_names if c not in model.static_cache})
+                cache.update({c: out["next_" + c] for c in model.changing_cache()})
     return diff
 
 

@@ -84,6 +84,10 @@ class MemoryArch(nn.Module, metaclass=abc.ABCMeta):
     # not output them again, so a long cache is not copied at every generated token
     static_cache: Tuple[str, ...] = ()
 
+    def changing_cache(self) -> List[str]:
+        """The cache tensors decode replaces (outputs as "next_" + name), in cache order."""
+        return [c for c in self.cache_names if c not in self.static_cache]
+
     @abc.abstractmethod
     def state_specs(self) -> List[StateSpec]:
         """Name and per-stream shape of each state tensor, in graph order."""

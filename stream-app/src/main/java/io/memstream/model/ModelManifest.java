@@ -75,7 +75,6 @@ public record ModelManifest(
         }
     }
 
-    /** One opaque cache tensor: produced by prefill as {@code name}, replaced by decode's {@code next}. */
     /**
      * A decode cache tensor and the decode output that replaces it; {@code next} is null for a
      * static tensor (prefill's keys/values), which decode reads but does not output again, so the

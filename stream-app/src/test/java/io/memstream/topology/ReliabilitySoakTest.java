@@ -236,7 +236,7 @@ class ReliabilitySoakTest {
         try {
             Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                     Long.toString(pid), "GC.run").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!jcmd.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!jcmd.waitFor(20, TimeUnit.SECONDS)) {
                 jcmd.destroyForcibly();
             }
         } catch (IOException e) {
