@@ -23,8 +23,12 @@ def env_line(r):
             f"{e['load_average_at_start']:.1f} at start / {e.get('load_average_at_end', float('nan')):.1f} at end_")
 
 
+def spinning(r):
+    return "" if "ort_spinning" not in r else f", ONNX Runtime spinning {'on' if r['ort_spinning'] else 'off'}"
+
+
 def engine(r):
-    out = ["### Engine alone (`memstream bench engine`)", env_line(r), "",
+    out = [f"### Engine alone (`memstream bench engine`{spinning(r)})", env_line(r), "",
            "| graph | batch | median ms/call (p10-p90) | tokens/s |", "|---|---|---|---|"]
     for kind in ("step", "decode"):
         for x in r[kind]:
@@ -48,7 +52,8 @@ def engine(r):
 
 def python(r, title=""):
     out = [f"### Java engine against Python on the same model (`bench/python_baseline.py`){title}", env_line(r), "",
-           f"PyTorch {r['torch']} eager ({r['torch_weights']}), onnxruntime {r['onnxruntime']} (Python), {r['threads']} threads.", "",
+           f"PyTorch {r['torch']} eager ({r['torch_weights']}), onnxruntime {r['onnxruntime']} (Python), {r['threads']} threads; "
+           f"Java figures from `{r.get('java_engine_file', '?')}`.", "",
            "| graph | batch | Java engine tokens/s | PyTorch eager | onnxruntime (Python) | Java / PyTorch | Java / ORT Python |",
            "|---|---|---|---|---|---|---|"]
     for x in r.get("ratio_table", []):
@@ -133,9 +138,10 @@ def state(r):
 
 def main(d):
     parts = []
-    r = load(d, "engine.json")
-    if r:
-        parts.append(engine(r))
+    for name in ("engine.json", "engine_spinning.json"):
+        r = load(d, name)
+        if r:
+            parts.append(engine(r))
     r = load(d, "python_baseline.json")
     if r:
         parts.append(python(r))

@@ -25,11 +25,14 @@ if [ "${1:-}" = quick ]; then
   exit 0
 fi
 
-# 1. The engine alone, then 2. the same model in Python (the ratio table reads the engine's JSON).
+# 1. The engine alone, then 2. the same model in Python (the ratio table reads the engine's JSON). Each side
+# is compared with the other's same thread waiting policy: PyTorch's OpenMP threads and onnxruntime's Python
+# binding spin while idle by default, against the engine with ONNX Runtime's spinning on; PyTorch with them
+# sleeping (OMP_WAIT_POLICY=PASSIVE) against memstream's default, spinning off.
 t=(--warmup-s 1 --measure-s 3 --min-reps 10)
 "${java[@]}" engine "${t[@]}" --out "$out/engine.json"
-"$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" --out "$out/python_baseline.json"
-# PyTorch's OpenMP threads spin while waiting, which collapses on a shared machine: the same with them sleeping.
+"${java[@]}" engine "${t[@]}" --ort-spinning true --out "$out/engine_spinning.json"
+"$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
 OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" \
     --out "$out/python_baseline_omp_passive.json"
 # ONNX Runtime session options: per-session pools in one JVM, a global pool per JVM.

@@ -3,6 +3,7 @@ package io.memstream.bench;
 import io.memstream.demo.DemoTexts;
 import io.memstream.model.DeviceChoice;
 import io.memstream.model.ModelRuntime;
+import io.memstream.model.OrtTuning;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -15,15 +16,17 @@ public final class Benchmarks {
     private Benchmarks() { }
 
     /** Engine alone: step, cached decoding, cached vs recomputed, batched vs one-at-a-time generation. */
-    public static Map<String, Object> engine(Path modelDir, int threads, EngineSettings s, Path out,
-                                             List<String> command) {
+    public static Map<String, Object> engine(Path modelDir, int threads, OrtTuning tuning, EngineSettings s,
+                                             Path out, List<String> command) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("benchmark", "engine");
         result.put("environment", BenchOutput.environment(command));
-        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads)) {
+        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads, tuning)) {
             result.put("model", runtime.manifest().modelId());
             result.put("model_fingerprint", runtime.manifest().fingerprint());
             result.put("threads", threads);
+            result.put("ort_optimization", tuning.optimization().name());
+            result.put("ort_spinning", tuning.spinning());
             result.put("chunk_length", runtime.manifest().chunkLength());
             result.putAll(new EngineBench(runtime, s.toSettings()).run());
         }

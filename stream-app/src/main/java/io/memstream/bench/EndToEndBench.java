@@ -171,6 +171,7 @@ final class EndToEndBench {
             long startWall = System.currentTimeMillis();
             Collected c = collect(reader, chunks.size(), start);
             Map<String, Object> m = c.summary(start, startWall);
+            m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
             m.put("note", "latency counts from publication, before the processor started: it is queueing time here");
             return m;
         }
@@ -206,7 +207,9 @@ final class EndToEndBench {
             sender.start();
             Collected c = collect(reader, chunks.size(), start);
             sender.join();
-            return c.summary(start, startWall);
+            Map<String, Object> m = c.summary(start, startWall);
+            m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
+            return m;
         }
     }
 

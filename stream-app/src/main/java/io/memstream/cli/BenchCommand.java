@@ -2,6 +2,7 @@ package io.memstream.cli;
 
 import io.memstream.bench.Benchmarks;
 import io.memstream.config.MemstreamConfig;
+import io.memstream.model.OrtTuning;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,19 +73,25 @@ final class BenchCommand implements Runnable {
         @Option(names = "--min-reps", defaultValue = "20")
         int minReps;
 
+        @Option(names = "--ort-spinning", arity = "1", defaultValue = "false",
+                description = "Let ONNX Runtime's idle pool threads spin, as PyTorch's OpenMP threads and onnxruntime's "
+                        + "Python binding do by default (model.ort.spinning; default: ${DEFAULT-VALUE}, memstream's default).")
+        boolean spinning;
+
         @Option(names = "--out", defaultValue = "bench/results/engine.json")
         Path out;
 
         @Override
         public Integer call() {
             Benchmarks.engine(parent.modelDir(), parent.threads,
+                    new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning),
                     new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
                             measure, minReps), out,
                     parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
                             join(decodeBatches), "--new-tokens", Integer.toString(newTokens), "--generation-streams",
                             Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
                             "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
-                            "--out", out.toString()));
+                            "--ort-spinning", Boolean.toString(spinning), "--out", out.toString()));
             return 0;
         }
     }
