@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 import os
 import shutil
 from dataclasses import asdict
@@ -27,14 +28,29 @@ ATOL = 1e-4
 FORMAT_VERSION = 1
 
 
+def token_bits(logits, tokens, lengths):
+    """Bits of every chunk token under the model [B, L], 0 at padding: step's optional output
+    `token_bits`. Computed in the graph, the caller need not copy the logits [B, L, V] out of the
+    runtime and take a softmax over the vocabulary per token to report a chunk's bits."""
+    picked = torch.gather(torch.log_softmax(logits, dim=-1), 2, tokens.unsqueeze(-1)).squeeze(-1)
+    valid = torch.arange(tokens.shape[1], device=tokens.device).unsqueeze(0) < lengths.unsqueeze(1)
+    return torch.where(valid, picked * (-1.0 / math.log(2.0)), torch.zeros_like(picked))
+
+
+def step_outputs(model: MemoryArch, state, tokens, lengths) -> Dict[str, torch.Tensor]:
+    """step's outputs by name, as the exported graph gives them."""
+    logits, nxt = model.step(state, tokens, lengths)
+    return {"logits": logits, **{"next_" + s.name: t for s, t in zip(model.state_specs(), nxt)},
+            "token_bits": token_bits(logits, tokens, lengths)}
+
+
 class StepGraph(nn.Module):
     def __init__(self, model: MemoryArch, n_state: int):
         super().__init__()
         self.model, self.n = model, n_state
 
     def forward(self, *args):
-        logits, nxt = self.model.step(tuple(args[:self.n]), args[self.n], args[self.n + 1])
-        return (logits,) + tuple(nxt)
+        return tuple(step_outputs(self.model, tuple(args[:self.n]), args[self.n], args[self.n + 1]).values())
 
 
 class PrefillGraph(StepGraph):
@@ -59,7 +75,7 @@ def graph_io(model: MemoryArch) -> Dict[str, Dict[str, List[str]]]:
     cache = list(model.cache_names)
     return {
         "step": {"inputs": states + ["tokens", "lengths"],
-                 "outputs": ["logits"] + ["next_" + s for s in states]},
+                 "outputs": ["logits"] + ["next_" + s for s in states] + ["token_bits"]},
         "prefill": {"inputs": states + ["tokens", "lengths"], "outputs": ["logits"] + cache},
         "decode": {"inputs": ["token"] + cache,
                    "outputs": ["logits"] + ["next_" + c for c in model.changing_cache()]},
@@ -90,7 +106,8 @@ def export_graphs(model: MemoryArch, out_dir: str) -> None:
         if c in model.changing_cache():
             axes["next_" + c] = {0: "batch", **{i: f"next_{c}_{i}" for i in range(1, t.dim())}}
     jobs = [
-        ("step", StepGraph(model, len(state)), state + (tokens, lengths), {"logits": {0: "batch", 1: "length"}}),
+        ("step", StepGraph(model, len(state)), state + (tokens, lengths),
+         {"logits": {0: "batch", 1: "length"}, "token_bits": {0: "batch", 1: "length"}}),
         ("prefill", PrefillGraph(model, len(state)), state + (tokens, lengths), {"logits": {0: "batch"}}),
         ("decode", DecodeGraph(model), (tokens[:, 0],) + tuple(cache), {"logits": {0: "batch"}}),
     ]
@@ -138,21 +155,19 @@ def build_cases(model: MemoryArch, seed: int = 1234) -> List[dict]:
             l = min(l, C)
             st, tk = varied_state(b), toks(b, l)
             ln = torch.full((b,), l, dtype=torch.int64)
-            lg, nx = model.step(st, tk, ln)
             cases.append({"name": f"step_b{b}_l{l}", "kind": "call", "graph": "step",
                           "inputs": {**{n: _np(s) for n, s in zip(names, st)},
                                      "tokens": _np(tk), "lengths": _np(ln)},
-                          "outputs": {"logits": _np(lg), **{"next_" + n: _np(s) for n, s in zip(names, nx)}}})
+                          "outputs": {k: _np(v) for k, v in step_outputs(model, st, tk, ln).items()}})
         # padded batch: rows of different lengths, padding filled with PAD
         lens = [C, max(1, C // 2), 1]
         st, tk = varied_state(3), toks(3, C)
         for r, n in enumerate(lens):
             tk[r, n:] = tokenizer.PAD
         ln = torch.tensor(lens, dtype=torch.int64)
-        lg, nx = model.step(st, tk, ln)
         cases.append({"name": "step_b3_padded", "kind": "call", "graph": "step",
                       "inputs": {**{n: _np(s) for n, s in zip(names, st)}, "tokens": _np(tk), "lengths": _np(ln)},
-                      "outputs": {"logits": _np(lg), **{"next_" + n: _np(s) for n, s in zip(names, nx)}}})
+                      "outputs": {k: _np(v) for k, v in step_outputs(model, st, tk, ln).items()}})
         # prefill alone on the padded batch
         pl, cache = model.prefill(st, tk, ln)
         cases.append({"name": "prefill_b3_padded", "kind": "call", "graph": "prefill",
@@ -168,10 +183,10 @@ def build_cases(model: MemoryArch, seed: int = 1234) -> List[dict]:
             tk[1, int(ln[1]):] = tokenizer.PAD
             if k == 0:
                 tk[:, 0] = tokenizer.BOS
-            lg, nx = model.step(st, tk, ln)
+            out = step_outputs(model, st, tk, ln)
             steps.append({"inputs": {"tokens": _np(tk), "lengths": _np(ln)},
-                          "outputs": {"logits": _np(lg), **{"next_" + n: _np(s) for n, s in zip(names, nx)}}})
-            st = nx
+                          "outputs": {k: _np(v) for k, v in out.items()}})
+            st = tuple(out["next_" + n] for n in names)
         cases.append({"name": "sequence_b2_c4", "kind": "sequence",
                       "state": {n: _np(s) for n, s in zip(names, st0)}, "steps": steps})
         # prefill + 8 greedy decode steps on a padded batch

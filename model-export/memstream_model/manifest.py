@@ -44,7 +44,10 @@ def validate(model_dir: str, check_onnx: bool = True) -> List[str]:
         elif os.path.getsize(p) != 4 * n:
             errs.append(f"{p}: {os.path.getsize(p)} bytes, expected {4 * n}")
     cache = [c["name"] for c in m["cache"]]
-    want = {"step": (states + ["tokens", "lengths"], ["logits"] + ["next_" + s for s in states]),
+    step_out = ["logits"] + ["next_" + s for s in states]
+    if m["graphs"].get("step", {}).get("outputs", [])[-1:] == ["token_bits"]:
+        step_out.append("token_bits")  # optional: each token's bits, computed in the graph
+    want = {"step": (states + ["tokens", "lengths"], step_out),
             "prefill": (states + ["tokens", "lengths"], ["logits"] + cache),
             "decode": (["token"] + cache, ["logits"] + [c["next"] for c in m["cache"] if c["next"] is not None])}
     for g, (ins, outs) in want.items():

@@ -41,6 +41,15 @@ def test_round_trip_with_onnxruntime(exported):
         assert np.abs(got[0][r, :n] - ref_l[r, :n].numpy()).max() < 1e-4
     for i, ref in enumerate(ref_s):  # every state tensor, in manifest order
         assert np.abs(got[1 + i] - ref.numpy()).max() < 1e-4
+    # token_bits: each real token's -log2 p under the logits (the chunk's bits as the CE gives
+    # them), 0 at padding
+    bits = got[len(man["graphs"]["step"]["outputs"]) - 1]
+    assert man["graphs"]["step"]["outputs"][-1] == "token_bits" and bits.shape == (5, 3)
+    ce = torch.nn.functional.cross_entropy(ref_l.reshape(-1, ref_l.shape[-1]), toks.reshape(-1),
+                                           reduction="none").view(5, 3) / np.log(2.0)
+    for r, n in enumerate(ln.tolist()):
+        assert np.abs(bits[r, :n] - ce[r, :n].numpy()).max() < 1e-4
+        assert not bits[r, n:].any()
 
 
 @needs_ort

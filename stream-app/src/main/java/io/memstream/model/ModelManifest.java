@@ -41,6 +41,8 @@ public record ModelManifest(
     public static final String LENGTHS = "lengths";
     public static final String TOKEN = "token";
     public static final String LOGITS = "logits";
+    /** Optional last output of step: each token's bits [B, L], 0 at padding (docs/model-contract.md). */
+    public static final String TOKEN_BITS = "token_bits";
 
     /** Byte tokenizer settings: ids 0..255 are bytes, specials are ids from 256 on. */
     public record TokenizerSpec(int vocabSize, int pad, int bos, int eos, boolean bosAtStreamStart) { }
@@ -137,6 +139,12 @@ public record ModelManifest(
         }
     }
 
+    /** Whether step outputs each token's bits, so the caller need not take softmaxes of the logits. */
+    public boolean stepGivesTokenBits() {
+        List<String> out = graph(STEP).outputs();
+        return !out.isEmpty() && out.get(out.size() - 1).equals(TOKEN_BITS);
+    }
+
     public GraphSpec graph(String name) {
         return graphs.get(name);
     }
@@ -225,7 +233,8 @@ public record ModelManifest(
         List<String> cacheNames = cache.stream().map(CacheSpec::name).toList();
         List<String> cacheNext = cache.stream().filter(c -> !c.isStatic()).map(CacheSpec::next).toList();
         expectNames(STEP, true, concat(stateNames, List.of(TOKENS, LENGTHS)));
-        expectNames(STEP, false, concat(List.of(LOGITS), stateNext));
+        expectNames(STEP, false, concat(List.of(LOGITS), stepGivesTokenBits()
+                ? concat(stateNext, List.of(TOKEN_BITS)) : stateNext));
         expectNames(PREFILL, true, concat(stateNames, List.of(TOKENS, LENGTHS)));
         expectNames(PREFILL, false, concat(List.of(LOGITS), cacheNames));
         expectNames(DECODE, true, concat(List.of(TOKEN), cacheNames));

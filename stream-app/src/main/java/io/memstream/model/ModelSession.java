@@ -72,14 +72,8 @@ public final class ModelSession implements AutoCloseable {
             addStates(m, in, states);
             int len = addTokens(m, in, tokens);
             NDList out = predict(step, in);
-            float[] logits = output(out, ModelManifest.LOGITS).toFloatArray();
-            int v = manifest.tokenizer().vocabSize();
-            double[] bits = new double[b];
-            for (int row = 0; row < b; row++) {
-                for (int t = 0; t < tokens[row].length; t++) {
-                    bits[row] += Sampler.bits(logits, ((long) row * len + t) * v, v, tokens[row][t]);
-                }
-            }
+            double[] bits = manifest.stepGivesTokenBits() ? chunkBits(output(out, ModelManifest.TOKEN_BITS), len)
+                    : chunkBitsFromLogits(output(out, ModelManifest.LOGITS), tokens, len);
             float[][][] next = new float[b][manifest.state().size()][];
             for (int s = 0; s < manifest.state().size(); s++) {
                 ModelManifest.StateSpec spec = manifest.state().get(s);
@@ -91,6 +85,29 @@ public final class ModelSession implements AutoCloseable {
             }
             return new StepOutput(bits, next);
         }
+    }
+
+    /** Per row, the sum of the graph's per-token bits [B, len] (padding contributes 0). */
+    private static double[] chunkBits(NDArray tokenBits, int len) {
+        float[] all = tokenBits.toFloatArray();
+        double[] bits = new double[all.length / len];
+        for (int i = 0; i < all.length; i++) {
+            bits[i / len] += all[i];
+        }
+        return bits;
+    }
+
+    /** Per row, the bits of its tokens from the logits, for models whose step has no token_bits output. */
+    private double[] chunkBitsFromLogits(NDArray logitsArray, int[][] tokens, int len) {
+        float[] logits = logitsArray.toFloatArray();
+        int v = manifest.tokenizer().vocabSize();
+        double[] bits = new double[tokens.length];
+        for (int row = 0; row < tokens.length; row++) {
+            for (int t = 0; t < tokens[row].length; t++) {
+                bits[row] += Sampler.bits(logits, ((long) row * len + t) * v, v, tokens[row][t]);
+            }
+        }
+        return bits;
     }
 
     /**
