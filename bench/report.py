@@ -79,12 +79,20 @@ def steady_latency(r):
     return f"{r['steady_latency_p50_ms']:.0f} / {r['steady_latency_p99_ms']:.0f}"
 
 
-def e2e(results):
-    out = ["### End to end (`memstream bench e2e`)", "",
-           "| run | batch.max.size | threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
+def thread_times(r):
+    t = r.get("stream_thread_times")
+    if not t:
+        return ""
+    return " / ".join(f"{t.get(k, float('nan')):.2f}" for k in ("process_ratio", "punctuate_ratio", "poll_ratio", "commit_ratio"))
+
+
+def e2e(results, title="### End to end (`memstream bench e2e`)"):
+    out = [title, "",
+           "| run | batch.max.size | model threads | stream threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
            "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch | "
-           "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms | "
+           "stream thread process / punctuate / poll / commit |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
         ratios = r["ratios"]
@@ -98,11 +106,11 @@ def e2e(results):
         steady_tps = r.get("steady_absorbed_tokens_per_s")
         mode = "paced %.0f/s" % s["rate_chunks_per_s"] if s["mode"] == "paced" else "ahead"
         out.append(f"| {name} ({mode}{', merge' if s['batch_merge'] else ''}{', fp16' if s['state_dtype'] == 'float16' else ''}) | "
-                   f"{s['batch_max_size']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
+                   f"{s['batch_max_size']} | {s['model_threads']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
                    f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
                    f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed[0] if formed else conf} | "
                    f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} | "
-                   f"{steady_latency(r)} |")
+                   f"{steady_latency(r)} | {thread_times(r)} |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
     return "\n".join(out)
 
@@ -152,11 +160,16 @@ def main(d):
     if rs:
         parts.append(ort(rs))
     names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak", "e2e_2threads",
-             "e2e_2threads_merge", "e2e_batch32_fp16", "e2e_batch32_commit1000", "e2e_smoke"]
+             "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_smoke"]
     e = [(n, load(d, n + ".json")) for n in names]
     e = [(n, r) for n, r in e if r]
     if e:
         parts.append(e2e(e))
+    tuning = os.path.join(d, "tuning")
+    if os.path.isdir(tuning):
+        t = [(n[:-5], load(tuning, n)) for n in sorted(os.listdir(tuning)) if n.endswith(".json")]
+        if t:
+            parts.append(e2e(t, "### End to end, one setting at a time (`bench/e2e-tuning.sh`)"))
     r = load(d, "history_cost.json")
     if r:
         parts.append(history(r))
