@@ -62,7 +62,7 @@ final class FollowCommand implements Callable<Integer> {
             }
         } else {
             try (ContinuationReader reader = new ContinuationReader(config.registryConfigs(),
-                    config.topology().outputTopic(), fromBeginning)) {
+                    config.topology().outputTopic(), streamId, fromBeginning)) {
                 print(timeout -> reader.poll(timeout).stream()
                         .filter(record -> streamId == null || Objects.equals(streamId, record.key()))
                         .map(record -> json ? ContinuationJson.format(record)

@@ -20,10 +20,18 @@ public final class ContinuationReader implements AutoCloseable {
 
     /** @param configs Kafka consumer and schema registry settings */
     public ContinuationReader(Map<String, Object> configs, String topic, boolean fromBeginning) {
+        this(configs, topic, null, fromBeginning);
+    }
+
+    /**
+     * @param streamId with a stream id, only the partition that stream's continuations are written to
+     *                 (other streams on it still arrive: filter by key); null for every partition
+     */
+    public ContinuationReader(Map<String, Object> configs, String topic, String streamId, boolean fromBeginning) {
         Map<String, Object> consumerConfigs = TopicAssignment.readerConfigs(configs);
         this.consumer = new KafkaConsumer<>(consumerConfigs, new StringDeserializer(),
                 new RegistryAvroSerde<>(Continuation.class, configs, false).deserializer());
-        TopicAssignment.assignAll(consumer, topic, fromBeginning, configs.get("bootstrap.servers"));
+        TopicAssignment.assign(consumer, topic, streamId, fromBeginning, configs.get("bootstrap.servers"));
     }
 
     /** The continuations that arrived within {@code timeout} (possibly none). */

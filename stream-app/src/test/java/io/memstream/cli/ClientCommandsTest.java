@@ -221,6 +221,43 @@ class ClientCommandsTest {
         }
     }
 
+    /** With --stream, follow reads the one partition the stream's continuations go to, and finds them all. */
+    @Test
+    void followOfOneStreamReadsItsPartitionOfAManyPartitionTopic() throws Exception {
+        String topic = "follow-partitioned";
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 4, (short) 1))).all().get();
+        }
+        Map<String, java.util.Set<Integer>> partitionsOf = new java.util.HashMap<>();
+        try (KafkaProducer<String, Continuation> producer = new KafkaProducer<>(
+                Map.of("bootstrap.servers", broker.bootstrapServers()), new StringSerializer(),
+                new RegistryAvroSerde<>(Continuation.class, Map.of("schema.registry.url", "mock://" + SCOPE), false)
+                        .serializer())) {
+            for (int i = 0; i < 24; i++) {
+                String stream = "doc-" + (i % 12);
+                int partition = producer.send(new ProducerRecord<>(topic, stream, continuation(stream, i, "amen")))
+                        .get().partition();
+                partitionsOf.computeIfAbsent(stream, k -> new java.util.TreeSet<>()).add(partition);
+            }
+        }
+        assertTrue(partitionsOf.values().stream().flatMap(java.util.Set::stream).distinct().count() > 1,
+                "the streams spread over several partitions: " + partitionsOf);
+        for (String stream : List.of("doc-0", "doc-5", "doc-11")) {
+            StringWriter out = new StringWriter();
+            int exit = memstream(out, "follow", "--stream", stream, "--json", "--from-beginning", "--idle-timeout-s", "2",
+                    "-D", "output.topic=" + topic);
+            assertEquals(0, exit, out.toString());
+            List<String> lines = out.toString().lines().toList();
+            assertEquals(2, lines.size(), stream + ": " + out);
+            for (String line : lines) {
+                com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+                assertEquals(stream, json.get("streamId").asText());
+                assertEquals(partitionsOf.get(stream), java.util.Set.of(json.get("partition").asInt()));
+            }
+        }
+    }
+
     private static Continuation continuation(String stream, long seq, String text) {
         return Continuation.newBuilder().setStreamId(stream).setSeq(seq)
                 .setText(text).setFinishReason(FinishReason.STOP).setModelId("test")
