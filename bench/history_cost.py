@@ -103,7 +103,8 @@ def main() -> int:
         for k in range(a.chunks):
             tok = stream[:, k * L:(k + 1) * L]
             t0 = time.perf_counter()
-            _, memory = step.run(None, {"memory": memory, "tokens": tok, "lengths": np.array([L], dtype=np.int64)})
+            out = step.run(None, {"memory": memory, "tokens": tok, "lengths": np.array([L], dtype=np.int64)})
+            memory = out[[o.name for o in step.get_outputs()].index("next_memory")]  # all outputs, as stream-app asks
             mem_ms[k].append((time.perf_counter() - t0) * 1e3)
         for k in range(len(full_ms)):
             t0 = time.perf_counter()
