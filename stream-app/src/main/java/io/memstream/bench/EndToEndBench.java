@@ -112,7 +112,8 @@ final class EndToEndBench {
         d.put("batch_merge", t.batchMerge());
         d.put("state_dtype", t.stateDtype().label());
         d.put("processing_guarantee", config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
-        d.put("commit_interval_ms", 100);
+        d.put("commit_interval_ms", Long.parseLong(config.streamsProperties()
+                .getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100")));
         d.put("overrides", s.overrides());
         return d;
     }
