@@ -46,8 +46,8 @@ OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t
 ahead=(--streams 256 --chunks 48)
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" -D batch.max.size=1 --out "$out/e2e_batch1.json"
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" -D batch.max.size=32 --out "$out/e2e_batch32.json"
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
+"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target.
 rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
 "${java[@]}" e2e --engine-s 1 --streams 256 --chunks 64 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
@@ -59,7 +59,7 @@ rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); prin
 # exactly-once commits every second, float16 state, bigger producer batches.
 tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16 -D producer.batch.size=262144 -D producer.linger.ms=20)
 "${java1[@]}" e2e --engine-s 2 "${ahead[@]}" "${tuned[@]}" --out "$out/e2e_tuned.json"
-"${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 8 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
+"${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh
 # 4. Cost per chunk against position, and 5. state size.
 "$py" bench/history_cost.py --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
