@@ -22,7 +22,7 @@ if [ "${1:-}" = quick ]; then
   "$py" bench/history_cost.py --threads "$threads" --window 256 --chunks 6 --passes 1 --out "$out/history_cost.json" --plot "$out/history_cost.png"
   "${java[@]}" state --chunks 16 --out "$out/state.json"
   "${java[@]}" ort --measure-s 0.3 --out "$out/ort_options.json"
-  "${java[@]}" e2e --engine-s 2 --streams 8 --chunks 2 --engine-s 0.5 -D batch.max.size=8 --out "$out/e2e_smoke.json"
+  "${java[@]}" e2e --streams 8 --chunks 2 --engine-s 0.5 -D batch.max.size=8 --out "$out/e2e_smoke.json"
   exit 0
 fi
 
