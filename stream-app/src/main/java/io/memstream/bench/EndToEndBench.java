@@ -28,6 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -309,9 +313,12 @@ final class EndToEndBench {
      * with its own session: full-chunk steps at the configured batch size and at the mean batch the
      * processor actually formed, plus generation when the run generated (one stream thread only).
      */
-    private Map<String, Object> engineAlone(MemstreamConfig config, double meanBatch) throws InterruptedException {
+    private Map<String, Object> engineAlone(MemstreamConfig config, double meanBatch) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         int callers = s.streamThreads();
+        // One thread per caller for the whole comparison: each keeps its session across batch sizes,
+        // and a failed call surfaces here through its future.
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
         try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads, config.ortTuning())) {
             int chunkLen = runtime.manifest().chunkLength();
             for (int b : new int[] {config.topology().batchMaxSize(), Math.max(1, (int) Math.round(meanBatch))}) {
@@ -324,20 +331,15 @@ final class EndToEndBench {
                     states[i] = runtime.initialState();
                     Arrays.fill(tokens[i], 'e');
                 }
-                Timings[] perCaller = new Timings[callers];
-                Thread[] workers = new Thread[callers];
-                for (int c = 0; c < callers; c++) {
-                    int caller = c;
-                    workers[c] = new Thread(() -> {
-                        ModelSession session = runtime.sessionForCurrentThread();
-                        perCaller[caller] = Timings.measure(() -> session.step(states, tokens), 1.0, s.engineSeconds(), 5);
-                    }, "engine-alone-" + c);
-                    workers[c].start();
+                Callable<Timings> caller = () -> {
+                    ModelSession session = runtime.sessionForCurrentThread();
+                    return Timings.measure(() -> session.step(states, tokens), 1.0, s.engineSeconds(), 5);
+                };
+                List<Timings> perCaller = new ArrayList<>();
+                for (Future<Timings> f : pool.invokeAll(java.util.Collections.nCopies(callers, caller))) {
+                    perCaller.add(f.get());
                 }
-                for (Thread w : workers) {
-                    w.join();
-                }
-                Map<String, Object> row = new LinkedHashMap<>(perCaller[0].summary());
+                Map<String, Object> row = new LinkedHashMap<>(perCaller.get(0).summary());
                 double tokensPerS = 0;
                 for (Timings t : perCaller) {
                     tokensPerS += b * chunkLen / (t.median() / 1e3);
@@ -349,8 +351,10 @@ final class EndToEndBench {
                 }
                 m.put("batch_" + b, row);
                 BenchOutput.progress("engine alone at B=%d, %d caller(s): step %.2f ms median (first caller)", b, callers,
-                        perCaller[0].median());
+                        perCaller.get(0).median());
             }
+        } finally {
+            pool.shutdownNow();
         }
         return m;
     }

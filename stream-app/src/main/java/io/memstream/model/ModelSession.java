@@ -24,6 +24,7 @@ public final class ModelSession implements AutoCloseable {
     private final Predictor<NDList, NDList> prefill;
     private final Predictor<NDList, NDList> decode;
     private final NDManager base;
+    private final boolean graphGivesTokenBits;
 
     ModelSession(ModelRuntime runtime) {
         this.runtime = runtime;
@@ -32,6 +33,7 @@ public final class ModelSession implements AutoCloseable {
         this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor(new NoopTranslator());
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
+        this.graphGivesTokenBits = manifest.stepGivesTokenBits();
     }
 
     public ModelManifest manifest() {
@@ -72,7 +74,7 @@ public final class ModelSession implements AutoCloseable {
             addStates(m, in, states);
             int len = addTokens(m, in, tokens);
             NDList out = predict(step, in);
-            double[] bits = manifest.stepGivesTokenBits() ? chunkBits(output(out, ModelManifest.TOKEN_BITS), len)
+            double[] bits = graphGivesTokenBits ? chunkBits(output(out, ModelManifest.TOKEN_BITS), len)
                     : chunkBitsFromLogits(output(out, ModelManifest.LOGITS), tokens, len);
             float[][][] next = new float[b][manifest.state().size()][];
             for (int s = 0; s < manifest.state().size(); s++) {
