@@ -27,13 +27,21 @@ public final class ModelSession implements AutoCloseable {
     private final boolean graphGivesTokenBits;
 
     ModelSession(ModelRuntime runtime) {
+        this(runtime, runtime.manifest().stepGivesTokenBits());
+    }
+
+    /**
+     * {@code readTokenBits} false takes a chunk's bits from the logits even when step also gives
+     * token_bits: the path of models exported without that output, which tests compare with it.
+     */
+    ModelSession(ModelRuntime runtime, boolean readTokenBits) {
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
         this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor(new NoopTranslator());
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
-        this.graphGivesTokenBits = manifest.stepGivesTokenBits();
+        this.graphGivesTokenBits = readTokenBits;
     }
 
     public ModelManifest manifest() {
