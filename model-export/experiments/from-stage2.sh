@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared by the issue-2 experiments (key-binding.sh, write-context.sh): a training stage from the
-# default model's stage-2 weights (model-export/train-default.sh must have run) with stage 2's data,
+# former default model's stage-2 weights (experiments/former-default.sh must have run) with stage 2's data,
 # losses and curriculum, then evaluation on the committed model's two-fact task, first-asked fact
 # included.
 #   experiments/from-stage2.sh RUN MINUTES MODEL_JSON SEED [more train flags]   (STEPS default 12000)

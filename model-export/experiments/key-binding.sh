@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The key-binding experiment of issue 2 (model-export/README.md, "What was tried"): from the default
-# model's stage-2 weights (model-export/train-default.sh must have run), switch on rmt's token shift
+# The key-binding experiment of issue 2 (model-export/README.md, "What was tried"): from the former default
+# model's stage-2 weights (experiments/former-default.sh must have run), switch on rmt's token shift
 # (it starts as the identity), ask a share of the key-value rows in the facts' own chunk (in-context
 # lookups teach key matching), and train with three facts per row so that guessing among the stored
 # values costs more; then evaluate with the committed model's two-fact task, first-asked fact

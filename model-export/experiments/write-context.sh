@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The write-context experiment of issue 2 (model-export/README.md, "What was tried"): from the
-# default model's stage-2 weights (model-export/train-default.sh must have run), switch on rmt's
+# former default model's stage-2 weights (experiments/former-default.sh must have run), switch on rmt's
 # token shift over 3 lags (a query's "=" sees the key "kq" before it) and its write context (the
 # memory write sees each position with its 6 predecessors, so a slot holding a fact's value also
 # sees its key); both start as the identity. Train on the committed model's two-fact task with a

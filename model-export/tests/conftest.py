@@ -29,13 +29,15 @@ def tiny(arch="rmt", seed=0, **over):
 
 
 def tiny_shifted(seed=0):
-    """rmt with a token shift of 3 lags and a write context of 3, their mixes drawn away from zero
-    (the identity they start as) so the shared tests exercise them."""
-    m = tiny("rmt", seed, token_shift=3, write_context=3)
+    """rmt with a token shift of 3 lags, a write context of 3 and the write's input tokens, their
+    mixes and gate drawn away from zero (the identity they start as) so the shared tests exercise
+    them."""
+    m = tiny("rmt", seed, token_shift=3, write_context=3, write_inputs=True)
     with torch.no_grad():
         for blk in m.blocks:
             blk.shift.normal_(0.0, 0.5)
         m.write_mix.normal_(0.0, 0.5)
+        m.write_in_gate.normal_(0.0, 0.5)
     return m
 
 

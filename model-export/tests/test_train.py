@@ -127,22 +127,26 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
                   str(tmp_path / "s3"), log=lambda s: None)
 
 
-def test_init_from_may_turn_on_token_shift(corpus_dir, tmp_path):
-    """A stage may switch on rmt's token shift from weights trained without it: the grown model
-    starts as the same function, and other config changes are still refused."""
+@pytest.mark.parametrize("extension", [{"token_shift": True}, {"write_context": 2}, {"write_inputs": True},
+                                       {"token_shift": 3, "write_context": 6, "write_inputs": True}])
+def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extension):
+    """A stage may switch on rmt's token shift, write context or write inputs from weights trained
+    without them: the grown model starts as the same function (logits and the memory it writes),
+    and other config changes are still refused."""
     from memstream_model import checkpoint
     from memstream_model.arch import ConfigError
     ck = train.run(cfg(corpus_dir, max_steps=2), str(tmp_path / "a"), log=lambda *_: None)
     base, _ = checkpoint.load(ck)
-    grown = train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, "token_shift": True})),
+    grown = train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, **extension})),
                                ck, lambda *_: None)
-    assert all(torch.count_nonzero(b.shift) == 0 for b in grown.blocks)
+    assert sum(p.numel() for p in grown.parameters()) > sum(p.numel() for p in base.parameters())
     tokens = torch.randint(0, 256, (2, TINY["chunk_length"]))
     lengths = torch.tensor([TINY["chunk_length"], 5])
     with torch.no_grad():
-        a, _ = base.step(base.init_state(2), tokens, lengths)
-        b, _ = grown.step(grown.init_state(2), tokens, lengths)
+        a, sa = base.step(base.init_state(2), tokens, lengths)
+        b, sb = grown.step(grown.init_state(2), tokens, lengths)
     assert torch.equal(a, b)
+    assert all(torch.equal(x, y) for x, y in zip(sa, sb))
     with pytest.raises(ConfigError, match="model config differs"):
         train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, "d_model": 64})),
                            ck, lambda *_: None)

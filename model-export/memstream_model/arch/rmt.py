@@ -45,6 +45,8 @@ class RMTConfig(ModelConfig):
                                # Block); true counts as 1
     write_context: int = 0     # the memory write sees each chunk position mixed with this many
                                # predecessors (see RMT.write_context)
+    write_inputs: bool = False # the memory write also sees each position's input token (see
+                               # RMT.write_sources)
 
     def validate(self) -> None:
         super().validate()
@@ -263,7 +265,7 @@ def kv_decode(model, token, cache):
 class RMT(MemoryArch):
     # config switches whose new parameters start as the identity: a later training stage may turn
     # them on from an earlier stage's weights (train.py --init-from)
-    identity_extensions = ("token_shift", "write_context")
+    identity_extensions = ("token_shift", "write_context", "write_inputs")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -284,6 +286,9 @@ class RMT(MemoryArch):
         self.mem_norm = nn.LayerNorm(d)
         self.write_bias = nn.Parameter(self.locality_prior(cfg))
         self.write_mix = nn.Parameter(torch.zeros(cfg.write_context, d)) if cfg.write_context else None
+        if cfg.write_inputs:
+            self.write_in_norm = nn.LayerNorm(d)
+            self.write_in_gate = nn.Parameter(torch.zeros(d))
         # Training-only recall decoder: reproduces the chunk from memory and positions alone.
         self.recall_pos = nn.Parameter(torch.randn(cfg.chunk_length, d) * 0.02)
         self.recall_block = Block(d, cfg.n_heads, cfg.mlp_ratio)
@@ -370,9 +375,24 @@ class RMT(MemoryArch):
             mixed = mixed + self.write_mix[j] * lagged
         return torch.cat([hidden[:, :M], mixed], dim=1)
 
-    def _write(self, memory, hidden, key_ok):
+    def write_sources(self, hidden, tokens):
+        """What each chunk position offers the memory write: its final hidden state and, with
+        `write_inputs`, plus a learned per-channel gate (zero at init: the identity, so a later
+        stage may switch it on) on its normalised input embedding. The final hidden states are
+        shaped to predict the next token, so at a fact's digits they say little about the digits
+        themselves; a predictor handed memory made of the fact tokens' embeddings learned to
+        answer from it in ~250 steps (model-export/README.md, "What was tried"), so the write is
+        given the tokens too. Memory positions pass unchanged."""
+        if not self.cfg.write_inputs:
+            return hidden
+        M = self.cfg.memory_slots
+        pos = torch.arange(tokens.shape[1], device=tokens.device)
+        emb = self.write_in_norm(self.wte(tokens) + self.wpe(pos))
+        return torch.cat([hidden[:, :M], hidden[:, M:] + self.write_in_gate * emb], dim=1)
+
+    def _write(self, memory, hidden, key_ok, tokens):
         m = memory
-        hidden = self.write_context(hidden)
+        hidden = self.write_context(self.write_sources(hidden, tokens))
         allowed = key_ok.unsqueeze(1).unsqueeze(1)
         # learned per-slot bias over the keys [memory ; chunk positions], sliced to this length
         bias = self.write_bias[:, :hidden.shape[1]].unsqueeze(0).unsqueeze(0)
@@ -386,7 +406,7 @@ class RMT(MemoryArch):
         L = tokens.shape[1]
         h, _, key_ok, _ = self._predict(memory, tokens, lengths)
         logits = self.head(h[:, M - 1:M - 1 + L])
-        return logits, (self._write(memory, h, key_ok),), h
+        return logits, (self._write(memory, h, key_ok, tokens),), h
 
     def step(self, state, tokens, lengths):
         logits, nxt, _ = self.step_with_hidden(state, tokens, lengths)
