@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
-# Usage: bench/run-all.sh [quick]    ("quick": seconds-long smoke sizes; the figures mean nothing)
+# Usage: bench/run-all.sh [quick|engine]    ("quick": seconds-long smoke sizes, the figures mean
+# nothing; "engine": only the engine and its Python baselines, the first four runs, about 5 minutes)
+# BENCH_MODEL: the model directory (default models/default).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
 # matplotlib for the plot: model-export/.venv/bin/pip install matplotlib).
 set -euo pipefail
@@ -11,15 +13,16 @@ mkdir -p "$out"
 jar=stream-app/target/memstream.jar
 py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
 threads="${BENCH_THREADS:-2}"
-java=(java ${JAVA_OPTS:-} -jar "$jar" bench --threads "$threads")
-java1=(java ${JAVA_OPTS:-} -jar "$jar" bench --threads 1)
+model="${BENCH_MODEL:-models/default}"
+java=(java ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads "$threads")
+java1=(java ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads 1)
 
 if [ "${1:-}" = quick ]; then
   q=(--warmup-s 0.2 --measure-s 0.3 --min-reps 3)
   "${java[@]}" engine --step-batches 1,8 --decode-batches 1,8 --generation-streams 4 --new-tokens 8 "${q[@]}" --out "$out/engine.json"
-  "$py" bench/python_baseline.py --threads "$threads" --step-batches 1,8 --decode-batches 1,8 --warmup-s 0.2 --measure-s 0.3 --min-reps 3 \
+  "$py" bench/python_baseline.py --model "$model" --threads "$threads" --step-batches 1,8 --decode-batches 1,8 --warmup-s 0.2 --measure-s 0.3 --min-reps 3 \
         --java "$out/engine.json" --out "$out/python_baseline.json"
-  "$py" bench/history_cost.py --threads "$threads" --window 256 --chunks 6 --passes 1 --out "$out/history_cost.json" --plot "$out/history_cost.png"
+  "$py" bench/history_cost.py --model "$model" --threads "$threads" --window 256 --chunks 6 --passes 1 --out "$out/history_cost.json" --plot "$out/history_cost.png"
   "${java[@]}" state --chunks 16 --out "$out/state.json"
   "${java[@]}" ort --measure-s 0.3 --out "$out/ort_options.json"
   "${java[@]}" e2e --streams 8 --chunks 2 --engine-s 0.5 -D batch.max.size=8 --out "$out/e2e_smoke.json"
@@ -33,9 +36,12 @@ fi
 t=(--warmup-s 1 --measure-s 3 --min-reps 10)
 "${java[@]}" engine "${t[@]}" --out "$out/engine.json"
 "${java[@]}" engine "${t[@]}" --ort-spinning true --out "$out/engine_spinning.json"
-"$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
-OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --threads "$threads" "${t[@]}" --java "$out/engine.json" \
+"$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
+OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine.json" \
     --out "$out/python_baseline_omp_passive.json"
+if [ "${1:-}" = engine ]; then
+  exit 0
+fi
 # ONNX Runtime session options: per-session pools in one JVM, a global pool per JVM.
 "${java[@]}" ort --measure-s 2 --out "$out/ort_options.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin true --out "$out/ort_options_global_spin.json"
@@ -62,7 +68,7 @@ tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16 -D
 "${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh
 # 4. Cost per chunk against position, and 5. state size.
-"$py" bench/history_cost.py --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
+"$py" bench/history_cost.py --model "$model" --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
 "${java[@]}" state --out "$out/state.json"
 "$py" bench/report.py "$out" > "$out/REPORT.md"
 echo "bench: all results in $out, tables in $out/REPORT.md" >&2
