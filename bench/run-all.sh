@@ -2,7 +2,8 @@
 # Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
 # Usage: bench/run-all.sh [quick|engine]    ("quick": seconds-long smoke sizes, the figures mean
 # nothing; "engine": only the engine and its Python baselines, the first four runs, about 5 minutes)
-# BENCH_MODEL: the model directory (default models/default).
+# BENCH_MODEL: the model directory (default models/default); BENCH_PLOT: where the history-cost
+# plot goes (default docs/history_cost.png).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
 # matplotlib for the plot: model-export/.venv/bin/pip install matplotlib).
 set -euo pipefail
@@ -68,7 +69,7 @@ tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16 -D
 "${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh
 # 4. Cost per chunk against position, and 5. state size.
-"$py" bench/history_cost.py --model "$model" --threads "$threads" --out "$out/history_cost.json" --plot docs/history_cost.png
+"$py" bench/history_cost.py --model "$model" --threads "$threads" --out "$out/history_cost.json" --plot "${BENCH_PLOT:-docs/history_cost.png}"
 "${java[@]}" state --out "$out/state.json"
 "$py" bench/report.py "$out" > "$out/REPORT.md"
 echo "bench: all results in $out, tables in $out/REPORT.md" >&2
