@@ -10,6 +10,8 @@ cd "$(dirname "$0")"
 
 echo "== model-export (pytest)"
 model-export/run-tests.sh
+echo "== bench (pytest: bench/report.py's targets table)"
+"$(cat model-export/.python)" -m pytest -q -p no:cacheprovider bench/tests
 
 registry_port=""
 if [ -z "${MEMSTREAM_IT_REGISTRY_URL:-}" ]; then

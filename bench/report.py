@@ -144,8 +144,112 @@ def state(r):
     return "\n".join(out)
 
 
+# Issue 6's targets, each read from the JSON files of one run: (what, threshold) and how to read it.
+GEN_TARGET = 5.0          # batched generation across 32 streams against one stream at a time
+CACHE_TARGET = 5.0        # cached decoding against recomputation, 64 new tokens
+JAVA_TARGET = 1.5         # Java step against PyTorch eager at batch 32, same threads
+E2E_TARGET = 0.8          # end-to-end absorb rate against the engine alone at the same batch
+LATENCY_TARGET_MS = 250   # p99 chunk-to-output latency at half the peak rate
+STATE_TARGET_BYTES = 16384
+STATE_GROWTH_BYTES = 16   # what the varint counters in a state record may add over a stream's life
+
+
+def met(ok):
+    return "yes" if ok else "**no**"
+
+
+def formed_ratio(r, steady):
+    """The end-to-end / engine-alone ratio at the batch the processor formed (the configured one if
+    no other was measured)."""
+    prefix = "steady_e2e_over_engine_batch_" if steady else "e2e_over_engine_batch_"
+    ratios = r["ratios"]
+    configured = f"{prefix}{r['settings']['batch_max_size']}"
+    formed = [v for k, v in ratios.items() if k.startswith(prefix) and k != configured]
+    return formed[0] if formed else ratios.get(configured)
+
+
+def java_row(d):
+    parts, oks = [], []
+    for name, label in (("python_baseline.json", "both spinning"), ("python_baseline_omp_passive.json", "both passive")):
+        r = load(d, name)
+        rows = [x for x in (r or {}).get("ratio_table", []) if x["graph"] == "step" and x["batch"] == 32]
+        if rows:
+            x = rows[0]
+            parts.append(f"{label}: {x['java_over_pytorch']:.2f}x ({x['java_tokens_per_s']:.0f} against "
+                         f"{x['pytorch_eager_tokens_per_s']:.0f} tokens/s), {met(x['java_over_pytorch'] >= JAVA_TARGET)}")
+            oks.append(x["java_over_pytorch"] >= JAVA_TARGET)
+    return parts, oks
+
+
+def e2e_row(d):
+    parts, oks = [], []
+    for name, label in (("e2e_batch32.json", "defaults"), ("e2e_tuned.json", "tuned")):
+        r = load(d, name)
+        if r:
+            steady, whole = formed_ratio(r, True), formed_ratio(r, False)
+            parts.append(f"{label}: steady {steady}, whole run {whole} (formed batch {r['mean_batch_size']:.0f}), "
+                         f"{met(steady is not None and steady >= E2E_TARGET)} steady, {met(whole >= E2E_TARGET)} whole")
+            oks.append(steady is not None and steady >= E2E_TARGET and whole >= E2E_TARGET)
+    return parts, oks
+
+
+def engine_rows(d):
+    gen, cache = ([], []), ([], [])
+    for name, label in (("engine.json", "spinning off"), ("engine_spinning.json", "spinning on")):
+        r = load(d, name)
+        if not r:
+            continue
+        g = r["batched_generation"]
+        gen[0].append(f"{label}: {g['speedup']:.2f}x ({g['streams']} streams x {g['new_tokens_per_stream']} tokens), "
+                      f"{met(g['speedup'] >= GEN_TARGET)}")
+        gen[1].append(g["speedup"] >= GEN_TARGET)
+        rows = [x for x in r["cached_vs_recompute"] if x["new_tokens"] == 64]
+        if rows:
+            cache[0].append(f"{label}: " + ", ".join(f"{x['speedup']:.2f}x at batch {x['batch']}" for x in rows)
+                            + f", {met(all(x['speedup'] >= CACHE_TARGET for x in rows))}")
+            cache[1].append(all(x["speedup"] >= CACHE_TARGET for x in rows))
+    return gen, cache
+
+
+def latency_row(d):
+    r = load(d, "e2e_paced_half_peak.json")
+    if not r:
+        return [], []
+    steady, whole = r.get("steady_latency_p99_ms"), r["latency_p99_ms"]
+    return ([f"steady p99 {steady:.0f} ms, {met(steady <= LATENCY_TARGET_MS)}; whole run p99 {whole:.0f} ms, "
+             f"{met(whole <= LATENCY_TARGET_MS)} (at {r['chunks_per_s']:.1f} chunks/s)"],
+            [steady <= LATENCY_TARGET_MS and whole <= LATENCY_TARGET_MS])
+
+
+def state_row(d):
+    r = load(d, "state.json")
+    if not r:
+        return [], []
+    sizes = [x["fp32_value_bytes"] for x in r["by_length"]]
+    lengths = [x["chunks"] for x in r["by_length"]]
+    ok = max(sizes) <= STATE_TARGET_BYTES and max(sizes) - min(sizes) <= STATE_GROWTH_BYTES
+    return ([f"float32 {min(sizes)}-{max(sizes)} bytes over {min(lengths)}-{max(lengths)} chunks, {met(ok)}"], [ok])
+
+
+def targets(d):
+    """Issue 6's targets against the results in d: one row each, 'all' only when every measured
+    configuration meets it. Rows with no result file are left out."""
+    gen, cache = engine_rows(d)
+    rows = [(f"Java `step` >= {JAVA_TARGET}x PyTorch eager at batch 32", java_row(d)),
+            (f"end-to-end absorb >= {E2E_TARGET} of the engine alone at the same batch", e2e_row(d)),
+            (f"batched generation (32 streams) >= {GEN_TARGET:.0f}x one stream at a time", gen),
+            (f"cached decoding >= {CACHE_TARGET:.0f}x recomputation, 64 new tokens", cache),
+            (f"p99 chunk-to-output latency <= {LATENCY_TARGET_MS} ms at half the peak rate", latency_row(d)),
+            (f"state per stream constant and <= {STATE_TARGET_BYTES // 1024} KB", state_row(d))]
+    out = ["### Targets (issue 6)", "", "| target | measured | met in every configuration |", "|---|---|---|"]
+    for what, (parts, oks) in rows:
+        if parts:
+            out.append(f"| {what} | {'; '.join(parts)} | {met(all(oks))} |")
+    return "\n".join(out)
+
+
 def main(d):
-    parts = []
+    parts = [targets(d)]
     for name in ("engine.json", "engine_spinning.json"):
         r = load(d, name)
         if r:

@@ -1,0 +1,64 @@
+"""bench/report.py's targets table: each row judged from the JSON a benchmark writes."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import report  # noqa: E402
+
+
+def write(d, name, obj):
+    with open(os.path.join(d, name), "w") as f:
+        json.dump(obj, f)
+
+
+def engine(gen_speedup, cached_speedups):
+    return {"batched_generation": {"streams": 32, "new_tokens_per_stream": 64, "speedup": gen_speedup},
+            "cached_vs_recompute": [{"new_tokens": 64, "batch": b, "speedup": s} for b, s in cached_speedups]}
+
+
+def e2e(batch, formed, steady, whole):
+    return {"settings": {"batch_max_size": batch}, "mean_batch_size": formed,
+            "ratios": {f"e2e_over_engine_batch_{batch}": 0.1, f"steady_e2e_over_engine_batch_{batch}": 0.1,
+                       f"e2e_over_engine_batch_{round(formed)}": whole,
+                       f"steady_e2e_over_engine_batch_{round(formed)}": steady, "configured_batch": batch}}
+
+
+def row(table, start):
+    lines = [line for line in table.splitlines() if line.startswith("| " + start)]
+    assert len(lines) == 1, table
+    return lines[0]
+
+
+def test_each_target_is_judged_against_its_threshold(tmp_path):
+    d = str(tmp_path)
+    write(d, "engine.json", engine(5.2, [(1, 7.0), (8, 14.0)]))
+    write(d, "engine_spinning.json", engine(4.9, [(1, 4.0), (8, 12.0)]))
+    write(d, "python_baseline.json", {"ratio_table": [
+        {"graph": "step", "batch": 32, "java_over_pytorch": 1.4, "java_tokens_per_s": 1.4e5, "pytorch_eager_tokens_per_s": 1e5}]})
+    write(d, "e2e_batch32.json", e2e(32, 27.6, steady=0.85, whole=0.81))
+    write(d, "e2e_paced_half_peak.json", {"steady_latency_p99_ms": 180.0, "latency_p99_ms": 240.0, "chunks_per_s": 300.0})
+    write(d, "state.json", {"by_length": [{"chunks": 1, "fp32_value_bytes": 8295}, {"chunks": 256, "fp32_value_bytes": 8298}]})
+    table = report.targets(d)
+
+    java = row(table, "Java")
+    assert "both spinning: 1.40x" in java and java.endswith("| **no** |")
+    assert "both passive" not in java  # no file, no claim
+    assert "steady 0.85, whole run 0.81 (formed batch 28)" in row(table, "end-to-end")
+    assert row(table, "end-to-end").endswith("| yes |")
+    gen = row(table, "batched generation")
+    assert "spinning off: 5.20x" in gen and "spinning on: 4.90x" in gen and gen.endswith("| **no** |")
+    cached = row(table, "cached decoding")
+    assert "spinning on: 4.00x at batch 1, 12.00x at batch 8, **no**" in cached
+    assert row(table, "p99").endswith("| yes |")
+    assert row(table, "state").endswith("| yes |")
+
+
+def test_latency_and_state_fail_when_over_their_bounds(tmp_path):
+    d = str(tmp_path)
+    write(d, "e2e_paced_half_peak.json", {"steady_latency_p99_ms": 180.0, "latency_p99_ms": 900.0, "chunks_per_s": 300.0})
+    write(d, "state.json", {"by_length": [{"chunks": 1, "fp32_value_bytes": 8295}, {"chunks": 256, "fp32_value_bytes": 9000}]})
+    table = report.targets(d)
+    assert "whole run p99 900 ms, **no**" in row(table, "p99")
+    assert row(table, "state").endswith("| **no** |")
+    assert "Java" not in table  # rows without results are left out
