@@ -28,11 +28,11 @@ def tiny(arch="rmt", seed=0, **over):
     return build(arch, {**TINY, **over}).eval()
 
 
-def tiny_shifted(seed=0):
-    """rmt with a token shift of 3 lags, a write context of 3 and the write's input tokens, their
-    mixes and gate drawn away from zero (the identity they start as) so the shared tests exercise
-    them."""
-    m = tiny("rmt", seed, token_shift=3, write_context=3, write_inputs=True)
+def tiny_shifted(seed=0, lags=3):
+    """rmt with a token shift of `lags` lags (`True` is the one-lag form older configs wrote), a
+    write context of 3 and the write's input tokens, their mixes and gate drawn away from zero (the
+    identity they start as) so the shared tests exercise them."""
+    m = tiny("rmt", seed, token_shift=lags, write_context=3, write_inputs=True)
     with torch.no_grad():
         for blk in m.blocks:
             blk.shift.normal_(0.0, 0.5)
@@ -41,6 +41,15 @@ def tiny_shifted(seed=0):
     return m
 
 
+def tiny_by_name(name):
+    """A tiny model of an architecture in ARCHS, or one of the shifted rmt variants."""
+    if name == "rmt-token-shift":
+        return tiny_shifted()
+    if name == "rmt-one-lag":
+        return tiny_shifted(lags=True)
+    return tiny(name)
+
+
 @pytest.fixture(params=ARCHS + ["rmt-token-shift"])
 def model(request):
-    return tiny_shifted() if request.param == "rmt-token-shift" else tiny(request.param)
+    return tiny_by_name(request.param)

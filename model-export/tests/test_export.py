@@ -6,18 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ARCHS, needs_ort, tiny, tiny_shifted
+from conftest import ARCHS, needs_ort, tiny_by_name
 from memstream_model import export, manifest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module", params=ARCHS + ["rmt-token-shift"])
+# rmt-one-lag: `"token_shift": true`, as the configs of older checkpoints say it, exports too
+@pytest.fixture(scope="module", params=ARCHS + ["rmt-token-shift", "rmt-one-lag"])
 def exported(tmp_path_factory, request):
     if not __import__("conftest").HAVE_ORT:
         pytest.skip("onnxruntime is not installed (Debian fallback environment)")
     out = str(tmp_path_factory.mktemp("model"))
-    m = tiny_shifted() if request.param == "rmt-token-shift" else tiny(request.param)
+    m = tiny_by_name(request.param)
     man = export.export(m, out, {"seed": 0}, {"note": "test"})
     return m, out, man
 
