@@ -63,8 +63,9 @@ rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); prin
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --stream-threads 2 -D batch.max.size=16 -D batch.merge=true --out "$out/e2e_2threads_merge.json"
 # Tuned for throughput on this 2-core machine, where the broker shares the cores (bench/e2e-tuning.sh,
 # below, tries the settings one at a time): ONNX Runtime on one thread leaves the other core to Kafka,
-# exactly-once commits every second, float16 state, bigger producer batches.
-tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16 -D producer.batch.size=262144 -D producer.linger.ms=20)
+# exactly-once commits every second, float16 state (the bigger producer batches it once added are
+# memstream's defaults now).
+tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16)
 "${java1[@]}" e2e --engine-s 2 "${ahead[@]}" "${tuned[@]}" --out "$out/e2e_tuned.json"
 "${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh

@@ -52,6 +52,8 @@ class MemstreamConfigTest {
         assertEquals(TopologyConfig.defaults(), config.topology());
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2,
                 config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertEquals("262144", config.streamsProperties().getProperty("producer.batch.size"));
+        assertEquals("20", config.streamsProperties().getProperty("producer.linger.ms"));
     }
 
     @Test
@@ -66,6 +68,8 @@ class MemstreamConfigTest {
         assertEquals(0, config.httpPort());
         Properties streams = config.streamsProperties();
         assertEquals("7", streams.getProperty("linger.ms"), "Kafka client properties pass through");
+        assertFalse(streams.containsKey("producer.linger.ms"), "a plain key the user set is not overridden by a prefixed default");
+        assertEquals("262144", streams.getProperty("producer.batch.size"), "the other producer default still applies");
         assertFalse(streams.containsKey("batch.max.size"), "processor keys stay out of Kafka's configs");
         assertFalse(streams.containsKey(MemstreamConfig.MODEL_DIR));
         assertFalse(streams.containsKey("path"));
