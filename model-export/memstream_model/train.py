@@ -245,6 +245,8 @@ def init_weights(cfg: TrainConfig, path: str, log) -> MemoryArch:
         missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
         if unexpected:
             raise ConfigError(f"--init-from {path}: parameters the grown model lacks: {unexpected}")
+        if hasattr(grown, "start_as_identity"):
+            grown.start_as_identity(set(missing))
         log(f"grown with {sorted(grow)}: new parameters {missing} start as the identity")
         model = grown
     log(f"initialised from {path} (step {ck['step']} of its run)")

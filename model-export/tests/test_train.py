@@ -128,11 +128,12 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
 
 
 @pytest.mark.parametrize("extension", [{"token_shift": True}, {"write_context": 2}, {"write_inputs": True},
-                                       {"token_shift": 3, "write_context": 6, "write_inputs": True}])
+                                       {"token_shift": 3, "write_context": 6, "write_inputs": True},
+                                       {"n_layers": TINY["n_layers"] + 1}])
 def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extension):
-    """A stage may switch on rmt's token shift, write context or write inputs from weights trained
-    without them: the grown model starts as the same function (logits and the memory it writes),
-    and other config changes are still refused."""
+    """A stage may switch on rmt's token shift, write context or write inputs, or add predictor
+    layers, from weights trained without them: the grown model starts as the same function
+    (logits and the memory it writes), and other config changes are still refused."""
     from memstream_model import checkpoint
     from memstream_model.arch import ConfigError
     ck = train.run(cfg(corpus_dir, max_steps=2), str(tmp_path / "a"), log=lambda *_: None)
@@ -150,6 +151,12 @@ def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extensi
     with pytest.raises(ConfigError, match="model config differs"):
         train.init_weights(cfg(corpus_dir, init_from=ck, model_config=json.dumps({**TINY, "d_model": 64})),
                            ck, lambda *_: None)
+    if "n_layers" in extension:  # the new block trains: its output projections get gradients
+        tokens_next = torch.randint(0, 256, (2, TINY["chunk_length"]))
+        logits, _ = grown.step(grown.init_state(2), tokens_next, lengths)
+        torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens_next.reshape(-1)).backward()
+        new = grown.blocks[-1]
+        assert new.attn.proj.weight.grad.abs().sum() > 0 and new.mlp.out.weight.grad.abs().sum() > 0
 
 
 def test_random_state_passing_mixes_rows_deterministically(corpus_dir):

@@ -264,8 +264,9 @@ def kv_decode(model, token, cache):
 @register("rmt", RMTConfig)
 class RMT(MemoryArch):
     # config switches whose new parameters start as the identity: a later training stage may turn
-    # them on from an earlier stage's weights (train.py --init-from)
-    identity_extensions = ("token_shift", "write_context", "write_inputs")
+    # them on from an earlier stage's weights (train.py --init-from); n_layers may grow, the new
+    # blocks appended after the old ones (start_as_identity)
+    identity_extensions = ("token_shift", "write_context", "write_inputs", "n_layers")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -316,6 +317,17 @@ class RMT(MemoryArch):
         mem = torch.full((M, M), -4.0)
         mem.fill_diagonal_(0.0)
         return torch.cat([mem, chunk], dim=1)
+
+    @torch.no_grad()
+    def start_as_identity(self, missing):
+        """Called on a grown model with the names of the parameters the checkpoint lacked: blocks
+        appended by a larger `n_layers` get zero output projections (attention and MLP), so they
+        add nothing to the residual stream until trained, as the zero-initialised residual
+        branches of Fixup (Zhang et al., 2019) and ReZero (Bachlechner et al., 2020). The other
+        extensions start as the identity by construction."""
+        for name, p in self.named_parameters():
+            if name in missing and name.startswith("blocks.") and (".attn.proj." in name or ".mlp.out." in name):
+                p.zero_()
 
     @staticmethod
     def _init(mod):
