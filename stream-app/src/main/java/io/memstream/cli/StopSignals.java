@@ -1,5 +1,6 @@
 package io.memstream.cli;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -16,13 +17,20 @@ final class StopSignals {
     }
 
     /**
-     * Runs {@code stop} on its own thread at the first TERM or INT signal. Returns false when the
-     * signals cannot be taken over here (then the JVM's shutdown hooks remain the way out).
+     * Runs {@code stop} on its own thread at the first TERM or INT signal; a second one ends the
+     * process at once (exit 128 + signal), for an operator who will not wait for a close. Returns
+     * false when the signals cannot be taken over here (then the JVM's shutdown hooks remain the
+     * way out).
      */
     static boolean onStop(Runnable stop) {
+        AtomicBoolean stopping = new AtomicBoolean();
         try {
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), signal -> {
+                    if (stopping.getAndSet(true)) {
+                        log.warn("second SIG{}: exiting now, without closing", signal.getName());
+                        Runtime.getRuntime().halt(128 + signal.getNumber());
+                    }
                     log.info("SIG{} received: closing", signal.getName());
                     new Thread(stop, "memstream-stop").start();
                 });

@@ -57,24 +57,9 @@ class PackagedRunIT {
                 admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
                         new NewTopic("run-dlq", 1, (short) 1))).all().get();
             }
-            Path config = Files.writeString(dir.resolve("memstream.properties"), String.join("\n",
-                    "bootstrap.servers=" + broker.bootstrapServers(),
-                    "schema.registry.url=" + clientConfigs.get("schema.registry.url"),
-                    "application.id=packaged-run",
-                    "input.topic=run-in", "output.topic=run-out", "dlq.topic=run-dlq",
-                    "model.dir=models/tiny",
-                    "http.port=1",
-                    "state.dir=" + dir.resolve("state"),
-                    "replication.factor=1",
-                    "basic.auth.credentials.source=USER_INFO",
-                    "basic.auth.user.info=user:" + SECRET, ""));
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dmemstream.home=" + root, "-jar", jar.toString(), "run", "-c", config.toString())
-                    .directory(dir.toFile())
-                    .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+            Path config = writeConfig(broker, (String) clientConfigs.get("schema.registry.url"), "packaged-run");
             // The environment overrides the file: the HTTP port comes from here.
-            builder.environment().put("MEMSTREAM_HTTP_PORT", Integer.toString(httpPort));
-            Process run = builder.start();
+            Process run = startRun(config, jar, root, httpPort);
             try {
                 awaitHealthy(httpPort, run);
                 if (!registry.isBlank()) {
@@ -106,6 +91,63 @@ class PackagedRunIT {
             assertTrue(err.contains("basic.auth.user.info=[hidden]"), "effective configuration logged:\n" + err);
             assertFalse(err.contains(SECRET), "a secret in the logs:\n" + err);
         }
+    }
+
+    @Test
+    void aStopDuringTheStartClosesCleanlyOnceStarted() throws Exception {
+        Path jar = Path.of(System.getProperty("memstream.jar", "target/memstream.jar"));
+        Path root = Path.of(System.getProperty("memstream.repo.root", "..")).toAbsolutePath();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
+                        new NewTopic("run-dlq", 1, (short) 1))).all().get();
+            }
+            Path config = writeConfig(broker, "mock://stop-while-starting", "stop-while-starting");
+            Process run = startRun(config, jar, root, 0);
+            try {
+                // The first log line of the start: the model loads right after it.
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!read(dir.resolve("err.txt")).contains("starting memstream with")) {
+                    assertTrue(run.isAlive(), () -> "memstream run exited:\n" + read(dir.resolve("err.txt")));
+                    assertTrue(System.nanoTime() < deadline, "no start within 60 s");
+                    Thread.sleep(20);
+                }
+            } finally {
+                run.destroy();
+            }
+            assertTrue(run.waitFor(60, TimeUnit.SECONDS), "no exit within 60 s of SIGTERM");
+            String err = read(dir.resolve("err.txt"));
+            assertEquals(0, run.exitValue(), "exit code after SIGTERM during the start:\n" + err);
+            assertTrue(err.contains("SIGTERM received"), "the signal was memstream's to handle:\n" + err);
+            try (var files = Files.list(dir)) {
+                assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("hs_err")), "a JVM crash log");
+            }
+        }
+    }
+
+    /** The processor's configuration file: the test broker, topics run-in/run-out/run-dlq, the tiny model. */
+    private Path writeConfig(EmbeddedKafkaBroker broker, String registryUrl, String applicationId) throws IOException {
+        return Files.writeString(dir.resolve("memstream.properties"), String.join("\n",
+                "bootstrap.servers=" + broker.bootstrapServers(),
+                "schema.registry.url=" + registryUrl,
+                "application.id=" + applicationId,
+                "input.topic=run-in", "output.topic=run-out", "dlq.topic=run-dlq",
+                "model.dir=models/tiny",
+                "http.port=1",
+                "state.dir=" + dir.resolve("state"),
+                "replication.factor=1",
+                "basic.auth.credentials.source=USER_INFO",
+                "basic.auth.user.info=user:" + SECRET, ""));
+    }
+
+    /** {@code java -jar memstream.jar run -c CONFIG}, the HTTP port from the environment (0: no HTTP server). */
+    private Process startRun(Path config, Path jar, Path root, int httpPort) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dmemstream.home=" + root, "-jar", jar.toString(), "run", "-c", config.toString())
+                .directory(dir.toFile())
+                .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
+        builder.environment().put("MEMSTREAM_HTTP_PORT", Integer.toString(httpPort));
+        return builder.start();
     }
 
     private void awaitHealthy(int port, Process run) throws Exception {
