@@ -36,10 +36,10 @@ mkdir -p "$stage1" "$stage2"
 "$py" -m memstream_model train --out "$stage1" --resume --seed 0 "${common[@]}" \
   --model-config "$stage1_model" --batch-size 32 --n-chunks 2 --bptt 2 --kv-max-distance 1 --kv-fraction 1 --kv-in-context 1 \
   --no-recall --no-mem --no-vic --lr 2e-3 --max-steps 3000 --max-minutes "${INDUCTION_MINUTES:-8}"
-"$py" -m memstream_model train --out "$stage2" --resume --seed 1 --init-from "$stage1/ckpt.pt" "${common[@]}" \
-  --model-config "$stage2_model" --batch-size 12 --n-chunks 6 --bptt 6 --kv-max-distance 5 --curriculum-adaptive --curriculum-threshold 0.9 \
-  --kv-fraction 0.75 --kv-in-context 0.25 --w-recall 1 --w-mem 0.5 --w-vic 0.1 \
-  --lr 1.5e-3 --warmup 100 --max-steps "${MEMORY_STEPS:-12000}" --max-minutes "${MEMORY_MINUTES:-80}"
+. "$here/memory-task.sh"
+"$py" -m memstream_model train --out "$stage2" --resume --seed 1 --init-from "$stage1/ckpt.pt" "${memory_task[@]}" \
+  --model-config "$stage2_model" --kv-facts 2 --kv-in-context 0.25 --curriculum-adaptive --curriculum-threshold 0.9 \
+  --lr 1.5e-3 --max-steps "${MEMORY_STEPS:-12000}" --max-minutes "${MEMORY_MINUTES:-80}" --threads "$MEMSTREAM_THREADS"
 "$py" -m memstream_model eval --checkpoint "$stage2/ckpt.pt" --out "$stage2/eval.json" | tee "$stage2/eval.txt"
 "$py" -m memstream_model export --checkpoint "$stage2/ckpt.pt" --eval-json "$stage2/eval.json" \
   --out "$here/../models/default"

@@ -16,10 +16,8 @@ py="$(cat "$here/.python")"
 cd "$here"
 facts="$1"; in_context="$2"
 run="$here/runs/facts$facts"
-"$py" -m memstream_model train --out "$run" --resume --seed 2 --init-from runs/memory/ckpt.pt \
-  --data kjv,jargon --time-schedule --kv-facts "$facts" --w-lm 1 --w-kv 3 \
-  --batch-size 12 --n-chunks 6 --bptt 6 --kv-max-distance 5 --curriculum-frac 0.02 \
-  --kv-fraction 0.75 --kv-in-context "$in_context" --w-recall 1 --w-mem 0.5 --w-vic 0.1 \
-  --lr 1e-3 --warmup 100 --max-steps "${STEPS:-12000}" --max-minutes "${3:-55}" \
-  --log-every 20 --ckpt-every 200 --threads "${MEMSTREAM_THREADS:-1}"
+. "$here/memory-task.sh"
+"$py" -m memstream_model train --out "$run" --resume --seed 2 --init-from runs/memory/ckpt.pt "${memory_task[@]}" \
+  --kv-facts "$facts" --kv-in-context "$in_context" --curriculum-frac 0.02 \
+  --lr 1e-3 --max-steps "${STEPS:-12000}" --max-minutes "${3:-55}" --threads "${MEMSTREAM_THREADS:-1}"
 "$py" -m memstream_model eval --checkpoint "$run/ckpt.pt" --facts 2 --out "$run/eval.json" | tee "$run/eval.txt"

@@ -12,11 +12,9 @@ py="$(cat "$here/.python")"
 cd "$here"
 run="$here/runs/induction-then-memory"
 model='{"d_model": 128, "n_layers": 2, "n_heads": 4, "memory_slots": 16, "chunk_length": 64, "max_new_tokens": 64, "mem_layers": 1, "token_shift": 3, "write_context": 6}'
-"$py" -m memstream_model train --out "$run" --resume --seed 1 --init-from runs/induction/ckpt.pt \
-  --model-config "$model" --data kjv,jargon --time-schedule --kv-facts 2 --w-lm 1 --w-kv 3 \
-  --batch-size 12 --n-chunks 6 --bptt 6 --kv-max-distance 5 --curriculum-adaptive --curriculum-threshold 0.9 \
-  --kv-fraction 0.75 --kv-in-context 0.25 --w-recall 1 --w-mem 0.5 --w-vic 0.1 \
-  --lr 1.5e-3 --warmup 100 --max-steps "${STEPS:-12000}" --max-minutes "${1:-70}" \
-  --log-every 20 --ckpt-every 200 --threads "${MEMSTREAM_THREADS:-1}"
+. "$here/memory-task.sh"
+"$py" -m memstream_model train --out "$run" --resume --seed 1 --init-from runs/induction/ckpt.pt "${memory_task[@]}" \
+  --model-config "$model" --kv-facts 2 --kv-in-context 0.25 --curriculum-adaptive --curriculum-threshold 0.9 \
+  --lr 1.5e-3 --max-steps "${STEPS:-12000}" --max-minutes "${1:-70}" --threads "${MEMSTREAM_THREADS:-1}"
 "$py" -m memstream_model eval --checkpoint "$run/ckpt.pt" --facts 2 --distances 0,1,2 --docs 2 --doc-chunks 4 \
   --recall-trials 100 --out "$run/eval.json" | tee "$run/eval.txt"
