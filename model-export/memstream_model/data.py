@@ -111,6 +111,7 @@ class KVConfig:
     n_facts: int = 2
     key_len: int = 2
     val_len: int = 3
+    max_offset: int = 0  # the facts start up to this many tokens of filler after BOS (0: right after it)
 
     def fact_len(self) -> int:
         return 1 + self.key_len + 1 + self.val_len + 1  # "@kq=381;"
@@ -118,8 +119,8 @@ class KVConfig:
 
 def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, chunk: int,
               total: int, distance: int) -> Tuple[np.ndarray, np.ndarray]:
-    """A stream of `total` tokens: BOS and the facts "@kq=381;" open chunk 0, natural filler text
-    follows, and the queries "?kq=381;" start at a random place in chunk `distance`, so they
+    """A stream of `total` tokens: BOS and the facts "@kq=381;" open chunk 0 (after up to
+    `cfg.max_offset` tokens of filler), natural filler text follows, and the queries "?kq=381;" start at a random place in chunk `distance`, so they
     can only be answered through memory carried `distance` chunks. Distance 0 asks in chunk 0
     itself, after the facts: an in-context lookup, which teaches the predictor the key-matching
     ("induction") circuit that reading facts back out of memory needs as well. Returns (tokens,
@@ -137,12 +138,15 @@ def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, c
     keys = sorted(keys)
     vals = [bytes(rng.choice(VAL_CHARS, cfg.val_len)) for _ in keys]
     facts = b"".join(b"@" + k + b"=" + v + b";" for k, v in zip(keys, vals))
-    toks[0] = tokenizer.BOS
-    toks[1:1 + len(facts)] = np.frombuffer(facts, dtype=np.uint8)
-    order = rng.permutation(len(keys))
     if distance == 0 and 1 + 2 * span > chunk:
         raise ValueError(f"{cfg.n_facts} facts and their queries need {1 + 2 * span} tokens, chunk is {chunk}")
-    lo = 1 + span if distance == 0 else distance * chunk
+    # Drawn only when asked for, so that streams without an offset stay as they always were.
+    room = chunk - 1 - span * (2 if distance == 0 else 1)
+    start = 1 + (int(rng.integers(0, min(cfg.max_offset, room) + 1)) if cfg.max_offset > 0 else 0)
+    toks[0] = tokenizer.BOS
+    toks[start:start + len(facts)] = np.frombuffer(facts, dtype=np.uint8)
+    order = rng.permutation(len(keys))
+    lo = start + span if distance == 0 else distance * chunk
     q0 = lo + int(rng.integers(0, distance * chunk + chunk - span - lo + 1))
     p = q0
     for i in order:

@@ -53,6 +53,8 @@ class TrainConfig:
     kv_fraction: float = 0.5
     kv_facts: int = 2
     kv_in_context: float = 0.0      # share of key-value rows asked in the facts' own chunk
+    kv_offset: int = 0              # facts start after up to this many tokens of filler (0: at the
+                                    # chunk's start, where the memory write learns a fixed layout)
     kv_max_distance: int = 6        # curriculum end; must be < n_chunks
     curriculum_frac: float = 0.6    # share of max_steps over which the distance grows to its max
     curriculum_adaptive: bool = False  # instead: grow the distance when answer accuracy is high
@@ -286,7 +288,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     corpus = data.split(data.load_corpus(cfg.data), cfg.holdout_frac)
     C = model.cfg.chunk_length
     extra = model.cfg.max_new_tokens if model.max_step_length() >= C + model.cfg.max_new_tokens else 0
-    kv = data.KVConfig(n_facts=cfg.kv_facts)
+    kv = data.KVConfig(n_facts=cfg.kv_facts, max_offset=cfg.kv_offset)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model {cfg.arch} {n_params} parameters on {dev}; config {json.dumps(asdict(cfg))}")
     t0, toks_done, step = time.time(), 0, start

@@ -67,6 +67,30 @@ def test_kv_stream_in_context_asks_after_the_facts_in_their_chunk():
         data.kv_stream(np.random.default_rng(0), pool, data.KVConfig(2), 32, 2 * 32, 0)  # no room
 
 
+def test_kv_stream_offset_moves_the_facts_and_keeps_them_whole():
+    """With max_offset the facts start after some filler, anywhere that leaves room for them (and
+    for their questions when asked in the same chunk); without it the streams are as before."""
+    import numpy as np
+    pool = [np.frombuffer(TEXT.encode(), dtype=np.uint8).astype(np.int64)]
+    plain = data.kv_stream(np.random.default_rng(3), pool, data.KVConfig(2), 64, 2 * 64, 1)
+    again = data.kv_stream(np.random.default_rng(3), pool, data.KVConfig(2, max_offset=0), 64, 2 * 64, 1)
+    assert np.array_equal(plain[0], again[0]) and np.array_equal(plain[1], again[1])
+    starts = set()
+    for seed in range(40):
+        for distance in (0, 1):
+            toks, mask = data.kv_stream(np.random.default_rng(seed), pool, data.KVConfig(2, max_offset=40),
+                                        64, 2 * 64, distance)
+            chunk0 = bytes(int(t) for t in toks[:64] if t < 256)
+            start = chunk0.index(b"@")
+            facts = chunk0[start:start + 16].decode()
+            assert facts.count("@") == 2 and facts.count(";") == 2, facts
+            answers = bytes(int(t) for t in toks[mask]).decode()
+            assert len(answers) == 6 and answers[:3] in facts and answers[3:] in facts
+            assert int(np.flatnonzero(mask)[0]) - 4 >= start + 17 or distance == 1
+            starts.add(start)
+    assert len(starts) > 10 and max(starts) > 20
+
+
 def test_in_context_share_of_a_batch():
     import numpy as np
     pool = [np.frombuffer(TEXT.encode() * 4, dtype=np.uint8).astype(np.int64)]
@@ -129,7 +153,7 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
 
 @pytest.mark.parametrize("extension", [{"token_shift": True}, {"write_context": 2}, {"write_inputs": True},
                                        {"token_shift": 3, "write_context": 6, "write_inputs": True},
-                                       {"n_layers": TINY["n_layers"] + 1}])
+                                       {"n_layers": TINY["n_layers"] + 1}, {"mem_layers": 2}])
 def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extension):
     """A stage may switch on rmt's token shift, write context or write inputs, or add predictor
     layers, from weights trained without them: the grown model starts as the same function
@@ -157,6 +181,12 @@ def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extensi
         torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens_next.reshape(-1)).backward()
         new = grown.blocks[-1]
         assert new.attn.proj.weight.grad.abs().sum() > 0 and new.mlp.out.weight.grad.abs().sum() > 0
+    if "mem_layers" in extension:  # the new memory block trains, through the next chunk's loss
+        _, state = grown.step(grown.init_state(2), tokens, lengths)
+        logits, _ = grown.step(state, tokens, lengths)
+        torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1)).backward()
+        new = grown.mem_blocks[-1]
+        assert new.cross.proj.weight.grad.abs().sum() > 0 and new.mlp.out.weight.grad.abs().sum() > 0
 
 
 def test_random_state_passing_mixes_rows_deterministically(corpus_dir):

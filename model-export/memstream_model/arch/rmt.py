@@ -264,9 +264,9 @@ def kv_decode(model, token, cache):
 @register("rmt", RMTConfig)
 class RMT(MemoryArch):
     # config switches whose new parameters start as the identity: a later training stage may turn
-    # them on from an earlier stage's weights (train.py --init-from); n_layers may grow, the new
-    # blocks appended after the old ones (start_as_identity)
-    identity_extensions = ("token_shift", "write_context", "write_inputs", "n_layers")
+    # them on from an earlier stage's weights (train.py --init-from); n_layers and mem_layers may
+    # grow, the new blocks appended after the old ones (start_as_identity)
+    identity_extensions = ("token_shift", "write_context", "write_inputs", "n_layers", "mem_layers")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -321,12 +321,13 @@ class RMT(MemoryArch):
     @torch.no_grad()
     def start_as_identity(self, missing):
         """Called on a grown model with the names of the parameters the checkpoint lacked: blocks
-        appended by a larger `n_layers` get zero output projections (attention and MLP), so they
-        add nothing to the residual stream until trained, as the zero-initialised residual
-        branches of Fixup (Zhang et al., 2019) and ReZero (Bachlechner et al., 2020). The other
-        extensions start as the identity by construction."""
+        appended by a larger `n_layers` or `mem_layers` get zero output projections (attention and
+        MLP), so they add nothing to the residual stream until trained, as the zero-initialised
+        residual branches of Fixup (Zhang et al., 2019) and ReZero (Bachlechner et al., 2020). The
+        other extensions start as the identity by construction."""
+        outputs = (".attn.proj.", ".mlp.out.", ".cross.proj.", ".self_attn.proj.")
         for name, p in self.named_parameters():
-            if name in missing and name.startswith("blocks.") and (".attn.proj." in name or ".mlp.out." in name):
+            if name in missing and name.startswith(("blocks.", "mem_blocks.")) and any(o in name for o in outputs):
                 p.zero_()
 
     @staticmethod
