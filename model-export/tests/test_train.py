@@ -147,8 +147,11 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
     assert all(torch.equal(a[k], b["model"][k]) for k in a)
     from memstream_model.arch import ConfigError
     with pytest.raises(ConfigError, match="model config differs"):
-        train.run(cfg(corpus_dir, init_from=first, model_config=json.dumps(dict(TINY, n_layers=3))),
+        train.run(cfg(corpus_dir, init_from=first, model_config=json.dumps(dict(TINY, n_heads=2))),
                   str(tmp_path / "s3"), log=lambda s: None)
+    with pytest.raises(ConfigError, match="parameters the grown model lacks"):  # layers may grow, not shrink
+        train.run(cfg(corpus_dir, init_from=first, model_config=json.dumps(dict(TINY, n_layers=1))),
+                  str(tmp_path / "s4"), log=lambda s: None)
 
 
 @pytest.mark.parametrize("extension", [{"token_shift": True}, {"write_context": 2}, {"write_inputs": True},
