@@ -33,6 +33,9 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recall-trials", type=int, default=100, help="streams per distance")
     p.add_argument("--distances", default=",".join(map(str, DISTANCES)))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fact-offset", type=int, default=0,
+                   help="facts start after up to this many tokens of filler in their chunk (default 0: "
+                        "right after BOS, where training put them unless --kv-offset)")
     p.add_argument("--facts", type=int, default=None,
                    help="facts per recall stream (default: the number the model was trained with)")
     p.add_argument("--out", required=True, help="eval.json to write")
@@ -77,10 +80,12 @@ def bits_per_byte(model: MemoryArch, docs: torch.Tensor) -> dict:
 
 
 @torch.no_grad()
-def recall(model: MemoryArch, heldout, distances, trials: int, n_facts: int, seed: int) -> dict:
-    """Teacher-forced: a fact counts as recalled when the argmax of every value digit is right."""
+def recall(model: MemoryArch, heldout, distances, trials: int, n_facts: int, seed: int,
+           fact_offset: int = 0) -> dict:
+    """Teacher-forced: a fact counts as recalled when the argmax of every value digit is right.
+    With fact_offset the facts start after up to that many tokens of filler in their chunk."""
     C = model.cfg.chunk_length
-    kv = data.KVConfig(n_facts=n_facts)
+    kv = data.KVConfig(n_facts=n_facts, max_offset=fact_offset)
     res = {}
     for d in distances:
         rng = np.random.default_rng([seed, d])
@@ -122,7 +127,7 @@ def state_size(model: MemoryArch) -> dict:
 
 
 def evaluate(model: MemoryArch, corpus_spec: str, holdout_frac: float, n_docs=16, doc_chunks=16,
-             trials=100, distances=DISTANCES, n_facts=2, seed=1) -> dict:
+             trials=100, distances=DISTANCES, n_facts=2, seed=1, fact_offset=0) -> dict:
     model.eval()
     t0 = time.time()
     corpus = data.split(data.load_corpus(corpus_spec), holdout_frac)
@@ -132,8 +137,9 @@ def evaluate(model: MemoryArch, corpus_spec: str, holdout_frac: float, n_docs=16
     out["bits_per_byte"]["documents"] = n_docs
     out["bits_per_byte"]["document_tokens"] = doc_chunks * C
     fits = 1 + n_facts * data.KVConfig(n_facts).fact_len() <= C
-    out["recall"] = recall(model, corpus.heldout, distances, trials, n_facts, seed) if fits else {}
+    out["recall"] = recall(model, corpus.heldout, distances, trials, n_facts, seed, fact_offset) if fits else {}
     out["recall_task"] = {"n_facts": n_facts, "format": "@kq=381; ... ?kq=381;", "key_len": 2, "val_len": 3,
+                          "fact_offset_max": fact_offset,
                           "scored": "all value digits argmax-correct, teacher-forced"}
     out["state"] = state_size(model)
     out["corpus"] = corpus_spec
@@ -148,7 +154,9 @@ def table(ev: dict) -> str:
              f"  memory reset          {b['memory_reset']:.4f}",
              f"  full attention (W={b['window']:<4}) {b['full_attention_window_%d' % b['window']]:.4f}",
              f"  memory gain           {b['memory_gain_percent']:.2f} %",
-             "recall vs distance (chunks): fact acc / digit acc / first-asked fact acc"]
+             "recall vs distance (chunks): fact acc / digit acc / first-asked fact acc"
+             + (f" (facts after 0-{ev['recall_task']['fact_offset_max']} tokens of their chunk)"
+                if ev.get("recall_task", {}).get("fact_offset_max") else "")]
     for d, r in ev["recall"].items():
         lines.append(f"  {d:>3}  {r['fact_accuracy']:.3f} / {r['digit_accuracy']:.3f} / "
                      f"{r['first_asked_accuracy']:.3f}  (n={r['trials']})")
@@ -164,7 +172,7 @@ def main(a) -> int:
     ev = evaluate(model, a.data or tc.get("data", "kjv,jargon"),
                   a.holdout_frac if a.holdout_frac is not None else tc.get("holdout_frac", 0.05),
                   a.docs, a.doc_chunks, a.recall_trials, [int(x) for x in a.distances.split(",")],
-                  a.facts or tc.get("kv_facts", 2), a.seed)
+                  a.facts or tc.get("kv_facts", 2), a.seed, a.fact_offset)
     ev["checkpoint_step"] = ck["step"]
     print(table(ev))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)

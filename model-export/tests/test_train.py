@@ -242,6 +242,11 @@ def test_end_to_end_cli(corpus_dir, tmp_path):
     assert ev["state"]["constant"] and ev["state"]["bytes_per_stream"] == 4 * 4 * 32
     assert set(ev["recall"]) == {"1", "2"}
     assert ev["bits_per_byte"]["memory_carried"] > 0
+    anywhere = str(tmp_path / "eval-anywhere.json")
+    assert main(["eval", "--checkpoint", os.path.join(run, "ckpt.pt"), "--out", anywhere, "--docs", "2",
+                 "--doc-chunks", "3", "--recall-trials", "2", "--distances", "1,2", "--fact-offset", "5"]) == 0
+    assert json.load(open(anywhere))["recall_task"]["fact_offset_max"] == 5
+    assert ev["recall_task"]["fact_offset_max"] == 0
     if not HAVE_ORT:
         pytest.skip("onnxruntime is not installed: export step of the end-to-end test skipped")
     out = str(tmp_path / "model")
