@@ -13,7 +13,7 @@ java=(java ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${
 e2e=(e2e --engine-s 2 --streams 256 --chunks 32 -D batch.max.size=32)
 fast=(-D commit.interval.ms=1000 -D state.dtype=float16)
 # Kafka's own producer batching (16 KB batches, 5 ms linger), which memstream used before its
-# producer defaults (256 KB, 20 ms; MemstreamConfig.PRODUCER_DEFAULTS): what those are worth.
+# producer default (256 KB batches; MemstreamConfig.PRODUCER_DEFAULTS): what that is worth.
 "${java[@]}" --threads 2 "${e2e[@]}" -D producer.batch.size=16384 -D producer.linger.ms=5 --out "$out/kafka_producer_batching.json"
 "${java[@]}" --threads 2 "${e2e[@]}" --out "$out/default.json"
 "${java[@]}" --threads 2 "${e2e[@]}" -D commit.interval.ms=1000 --out "$out/commit1000.json"

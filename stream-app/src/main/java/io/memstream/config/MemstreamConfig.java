@@ -67,13 +67,11 @@ public final class MemstreamConfig {
     /**
      * Producer batching for Kafka Streams' producer, by measurement: every chunk writes a state of
      * about 8 KB to the changelog, so the client's default 16 KB batches carry two records each. In
-     * the end-to-end sweep (bench/e2e-tuning.sh) 256 KB batches with 20 ms linger raised the steady
-     * absorb rate 1.28x and 1.26x in two runs (commit1000_fp16_bigbatch against commit1000_fp16). Under exactly-once the producer is flushed at every
-     * commit, so the linger does not delay what {@code read_committed} consumers see.
+     * the end-to-end benchmarks (docs/PERFORMANCE.md, "Run C") 256 KB batches raised the steady
+     * absorb rate 1.17-1.31x. The linger stays Kafka's (5 ms): 20 ms, tried with it, doubled the
+     * steady p99 latency at 346.5 chunks/s and added no throughput.
      */
-    static final Map<String, String> PRODUCER_DEFAULTS = Map.of(
-            ProducerConfig.BATCH_SIZE_CONFIG, "262144",
-            ProducerConfig.LINGER_MS_CONFIG, "20");
+    static final Map<String, String> PRODUCER_DEFAULTS = Map.of(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
 
     /** Built-in defaults, lowest precedence. */
     public static Properties defaults() {

@@ -53,13 +53,13 @@ class MemstreamConfigTest {
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2,
                 config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals("262144", config.streamsProperties().getProperty("producer.batch.size"));
-        assertEquals("20", config.streamsProperties().getProperty("producer.linger.ms"));
+        assertFalse(config.streamsProperties().containsKey("producer.linger.ms"), "Kafka's own linger");
     }
 
     @Test
     void environmentOverridesTheFileAndCommandLineOverridesBoth() throws IOException {
         Path model = fakeModel();
-        Path file = file("batch.max.size=4\ninput.topic=from-file\nmodel.dir=" + model + "\nlinger.ms=7\n");
+        Path file = file("batch.max.size=4\ninput.topic=from-file\nmodel.dir=" + model + "\nlinger.ms=7\nbatch.size=70000\n");
         Map<String, String> env = Map.of("MEMSTREAM_BATCH_MAX_SIZE", "8", "MEMSTREAM_INPUT_TOPIC", "from-env",
                 "PATH", "/usr/bin", "MEMSTREAM_HTTP_PORT", "0");
         MemstreamConfig config = MemstreamConfig.load(Optional.of(file), env, overrides("input.topic", "from-cli"));
@@ -68,8 +68,8 @@ class MemstreamConfigTest {
         assertEquals(0, config.httpPort());
         Properties streams = config.streamsProperties();
         assertEquals("7", streams.getProperty("linger.ms"), "Kafka client properties pass through");
-        assertFalse(streams.containsKey("producer.linger.ms"), "a plain key the user set is not overridden by a prefixed default");
-        assertEquals("262144", streams.getProperty("producer.batch.size"), "the other producer default still applies");
+        assertEquals("70000", streams.getProperty("batch.size"));
+        assertFalse(streams.containsKey("producer.batch.size"), "a plain key the user set is not overridden by a prefixed default");
         assertFalse(streams.containsKey("batch.max.size"), "processor keys stay out of Kafka's configs");
         assertFalse(streams.containsKey(MemstreamConfig.MODEL_DIR));
         assertFalse(streams.containsKey("path"));
