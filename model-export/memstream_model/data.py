@@ -120,8 +120,9 @@ class KVConfig:
 def kv_stream(rng: np.random.Generator, pool: List[np.ndarray], cfg: KVConfig, chunk: int,
               total: int, distance: int) -> Tuple[np.ndarray, np.ndarray]:
     """A stream of `total` tokens: BOS and the facts "@kq=381;" open chunk 0 (after up to
-    `cfg.max_offset` tokens of filler), natural filler text follows, and the queries "?kq=381;" start at a random place in chunk `distance`, so they
-    can only be answered through memory carried `distance` chunks. Distance 0 asks in chunk 0
+    `cfg.max_offset` tokens of filler), natural filler text follows, and the queries "?kq=381;"
+    start at a random place in chunk `distance`, so they can only be answered through memory
+    carried `distance` chunks. Distance 0 asks in chunk 0
     itself, after the facts: an in-context lookup, which teaches the predictor the key-matching
     ("induction") circuit that reading facts back out of memory needs as well. Returns (tokens,
     mask) where mask marks the value digits of the queries (the scored answer tokens)."""
