@@ -29,6 +29,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import io.memstream.topology.CrashRunComparison.Differences;
+import io.memstream.topology.CrashRunComparison.Expected;
+import io.memstream.topology.CrashRunComparison.Observed;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -143,16 +146,6 @@ class ReliabilityCrashTest {
         }
     }
 
-    /** What the faulty run left committed: every copy of every continuation, the dead letters, the memories. */
-    record Observed(Map<String, List<byte[]>> outputs, List<Sent> deadLetters, Map<String, MemoryState> memories) { }
-
-    /** What the fault-free oracle produced: one continuation per chunk, and every stream's final memory. */
-    record Expected(Map<String, byte[]> continuations, Map<String, MemoryState> memories) { }
-
-    /** How the faulty run differs from the oracle. */
-    record Differences(int duplicates, int missing, int extra, int mismatches, int memoryMismatches,
-                       int dlqMismatches) { }
-
     @Test
     void everyContinuationOnceAndEveryMemoryEqualUnderKillsAndABrokerRestart() throws Exception {
         long started = System.nanoTime();
@@ -170,7 +163,7 @@ class ReliabilityCrashTest {
         Faults faults = new Faults();
         Observed observed = runUnderFaults(names, work, serdes, all, good.size(), random, started, faults);
         Expected expected = oracle(names, all);
-        Differences differences = compare(expected, observed, bad);
+        Differences differences = CrashRunComparison.compare(expected, observed, bad);
         String summary = summary(faults, good, bad, observed, expected, differences, started);
         publish(summary);
 
@@ -375,43 +368,6 @@ class ReliabilityCrashTest {
         return new Expected(continuations, memories);
     }
 
-    /** Continuations, memories and dead letters against the oracle's; prints each difference found. */
-    private static Differences compare(Expected expected, Observed observed, List<Sent> bad) {
-        int duplicates = 0;
-        int missing = 0;
-        int mismatches = 0;
-        for (var e : expected.continuations().entrySet()) {
-            List<byte[]> got = observed.outputs().get(e.getKey());
-            if (got == null) {
-                missing++;
-                continue;
-            }
-            duplicates += got.size() - 1;
-            for (byte[] g : got) {
-                if (!Arrays.equals(g, e.getValue())) {
-                    mismatches++;
-                    System.out.println("crash test: continuation " + e.getKey() + " differs from the oracle's");
-                }
-            }
-        }
-        int extra = (int) observed.outputs().keySet().stream()
-                .filter(k -> !expected.continuations().containsKey(k)).count();
-        int memoryMismatches = memoryMismatches(expected.memories(), observed.memories());
-        int dlqMismatches = dlqDifferences(bad, observed.deadLetters());
-        return new Differences(duplicates, missing, extra, mismatches, memoryMismatches, dlqMismatches);
-    }
-
-    private static int memoryMismatches(Map<String, MemoryState> expected, Map<String, MemoryState> actual) {
-        int mismatches = 0;
-        for (var e : expected.entrySet()) {
-            if (!sameMemory(e.getValue(), actual.get(e.getKey()))) {
-                mismatches++;
-                System.out.println("crash test: memory of " + e.getKey() + " differs from the oracle's");
-            }
-        }
-        return mismatches;
-    }
-
     /** The run's counts in one line, {@code key=value} each (tools/reliability/crash-test.sh reads the keys). */
     private String summary(Faults faults, List<Sent> good, List<Sent> bad, Observed observed, Expected expected,
                            Differences d, long started) {
@@ -554,32 +510,6 @@ class ReliabilityCrashTest {
         copy.setStats(ChunkStats.newBuilder(c.getStats()).setInferenceMillis(0.0)
                 .setBatchSize(BATCH == 1 ? c.getStats().getBatchSize() : 0).build());
         return new AvroBinarySerde<>(Continuation.class).serializer().serialize("", copy);
-    }
-
-    /** Everything but the wall-clock {@code updatedAt}: tensors byte for byte, fingerprint, seq, counters. */
-    private static boolean sameMemory(MemoryState expected, MemoryState actual) {
-        if (expected == null || actual == null) {
-            return expected == actual;
-        }
-        MemoryState a = MemoryState.newBuilder(expected).setUpdatedAt(Instant.EPOCH).build();
-        MemoryState b = MemoryState.newBuilder(actual).setUpdatedAt(Instant.EPOCH).build();
-        return a.equals(b);
-    }
-
-    /** Records missing from, doubled in, or foreign to the dead-letter topic. */
-    private static int dlqDifferences(List<Sent> bad, List<Sent> dead) {
-        Map<String, Integer> counts = new HashMap<>();
-        for (Sent s : bad) {
-            counts.merge(s.key() + "|" + Arrays.toString(s.value()), 1, Integer::sum);
-        }
-        for (Sent s : dead) {
-            counts.merge(s.key() + "|" + Arrays.toString(s.value()), -1, Integer::sum);
-        }
-        int diff = counts.values().stream().mapToInt(Math::abs).sum();
-        if (diff != 0) {
-            System.out.println("crash test: dead letters expected " + bad.size() + ", got " + dead.size());
-        }
-        return diff;
     }
 
     private static Map<String, String> overrides(String spec) {
