@@ -95,20 +95,14 @@ def e2e(results, title="### End to end (`memstream bench e2e`)"):
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
-        ratios = r["ratios"]
-        keys = [k for k in ratios if k.startswith("e2e_over_engine_batch_")]
-        conf = ratios.get(f"e2e_over_engine_batch_{s['batch_max_size']}")
-        formed = [ratios[k] for k in keys if k != f"e2e_over_engine_batch_{s['batch_max_size']}"]
-        steady_keys = [k for k in ratios if k.startswith("steady_e2e_over_engine_batch_")]
-        steady_conf = ratios.get(f"steady_e2e_over_engine_batch_{s['batch_max_size']}")
-        steady_formed = [ratios[k] for k in steady_keys if not k.endswith(f"_batch_{s['batch_max_size']}")]
-        steady_ratio = steady_formed[0] if steady_formed else steady_conf
+        conf = r["ratios"].get(f"e2e_over_engine_batch_{s['batch_max_size']}")
+        steady_ratio = formed_ratio(r, True)
         steady_tps = r.get("steady_absorbed_tokens_per_s")
         mode = "paced %.0f/s" % s["rate_chunks_per_s"] if s["mode"] == "paced" else "ahead"
         out.append(f"| {name} ({mode}{', merge' if s['batch_merge'] else ''}{', fp16' if s['state_dtype'] == 'float16' else ''}) | "
                    f"{s['batch_max_size']} | {s['model_threads']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
                    f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
-                   f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed[0] if formed else conf} | "
+                   f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed_ratio(r, False)} | "
                    f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} | "
                    f"{steady_latency(r)} | {thread_times(r)} |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
