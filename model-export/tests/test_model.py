@@ -126,6 +126,8 @@ def test_bad_configs():
         build("rmt", {**TINY, "n_layer": 3})
     with pytest.raises(ConfigError, match="divisible"):
         build("rmt", {**TINY, "d_model": 30})
+    with pytest.raises(ConfigError, match="write_context_full needs write_context"):
+        build("rmt", {**TINY, "write_context_full": True})
 
 
 def test_determinism_with_seed():

@@ -47,6 +47,8 @@ class RMTConfig(ModelConfig):
                                # predecessors (see RMT.write_context)
     write_inputs: bool = False # the memory write also sees each position's input token (see
                                # RMT.write_sources)
+    write_context_full: bool = False  # the write context's lags also pass through full d x d
+                               # matrices, not only per-channel weights (see RMT.write_context)
 
     def validate(self) -> None:
         super().validate()
@@ -56,6 +58,8 @@ class RMTConfig(ModelConfig):
             raise ConfigError(f"token_shift must be in [0, chunk_length): {self.token_shift}")
         if not 0 <= self.write_context < self.chunk_length:
             raise ConfigError(f"write_context must be in [0, chunk_length): {self.write_context}")
+        if self.write_context_full and not self.write_context:
+            raise ConfigError("write_context_full needs write_context >= 1 (the lags it mixes)")
 
 
 def attend(q, k, v, allowed, scale: float, bias=None):
@@ -266,7 +270,8 @@ class RMT(MemoryArch):
     # config switches whose new parameters start as the identity: a later training stage may turn
     # them on from an earlier stage's weights (train.py --init-from); n_layers and mem_layers may
     # grow, the new blocks appended after the old ones (start_as_identity)
-    identity_extensions = ("token_shift", "write_context", "write_inputs", "n_layers", "mem_layers")
+    identity_extensions = ("token_shift", "write_context", "write_inputs", "write_context_full", "n_layers",
+                           "mem_layers")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -287,6 +292,7 @@ class RMT(MemoryArch):
         self.mem_norm = nn.LayerNorm(d)
         self.write_bias = nn.Parameter(self.locality_prior(cfg))
         self.write_mix = nn.Parameter(torch.zeros(cfg.write_context, d)) if cfg.write_context else None
+        self.write_lags = nn.Linear(cfg.write_context * d, d, bias=False) if cfg.write_context_full else None
         if cfg.write_inputs:
             self.write_in_norm = nn.LayerNorm(d)
             self.write_in_gate = nn.Parameter(torch.zeros(d))
@@ -298,6 +304,8 @@ class RMT(MemoryArch):
         # drown the first chunk's write (~0.02 scale at init) and with it the gradient that
         # teaches the memory to keep facts (measured: recall stayed at chance).
         self.memory_init = nn.Parameter(torch.randn(M, d) * 0.02)
+        if self.write_lags is not None:
+            nn.init.zeros_(self.write_lags.weight)  # starts as the identity, as write_mix does
         self.head.weight = self.wte.weight  # weight tying (Press & Wolf, 2017)
 
     @staticmethod
@@ -377,15 +385,26 @@ class RMT(MemoryArch):
         the key (the LM predicts random digits from them), and with key and value in different
         slots a later query would have to match one slot and read another (measured on the
         stage-2 model: the value of the first-asked fact was right 23-33% of the time, the second
-        94-100%). Memory positions are not mixed; lags before the chunk start read zeros."""
+        94-100%). Memory positions are not mixed; lags before the chunk start read zeros.
+
+        With `write_context_full` the lags also pass through one d x d matrix each (a causal
+        convolution mixing channels, zero at init). Per-channel weights can only add the lags up
+        channel by channel, so six tokens share 128 channels by superposition; the binding probe
+        found the default's memory keeping a fact's third digit apart from its key (slot 2 held
+        both facts' third digits). Full matrices let one position hold a whole fact, key and
+        value, in separate directions, so whichever slot reads it holds the fact entire."""
         if self.write_mix is None:
             return hidden
         M = self.cfg.memory_slots
         chunk = hidden[:, M:]
         mixed = chunk
+        lags = []
         for j in range(self.write_mix.shape[0]):
             lagged = F.pad(chunk, (0, 0, j + 1, 0))[:, :-(j + 1)]  # zeros before the chunk start
             mixed = mixed + self.write_mix[j] * lagged
+            lags.append(lagged)
+        if self.write_lags is not None:
+            mixed = mixed + self.write_lags(torch.cat(lags, dim=-1))
         return torch.cat([hidden[:, :M], mixed], dim=1)
 
     def write_sources(self, hidden, tokens):
