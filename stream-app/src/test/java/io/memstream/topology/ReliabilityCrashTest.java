@@ -5,18 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.memstream.model.TestModels;
 import io.memstream.schema.ChunkStats;
 import io.memstream.schema.Continuation;
-import io.memstream.schema.FinishReason;
-import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.MemoryState;
-import io.memstream.schema.TokenChunk;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,15 +149,16 @@ class ReliabilityCrashTest {
                 SEED, KILLS, STREAMS, CHUNKS, BATCH, BROKER_OVERRIDES, work);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://" + names.registryScope()));
         InstanceChildMain.registerInOrder(serdes, names.input(), names.output());
-        List<Sent> good = new ArrayList<>();
-        List<Sent> bad = new ArrayList<>();
-        List<Sent> all = script(serdes, names.input(), names.output(), good, bad);
+        CrashScript script = CrashScript.write(serdes, names.input(), names.output(), STREAMS, CHUNKS);
+        List<Sent> good = script.good();
+        List<Sent> bad = script.bad();
+        List<Sent> all = script.all();
 
         Faults faults = new Faults();
         Observed observed = runUnderFaults(names, work, serdes, all, good.size(), random, started, faults);
         Expected expected = oracle(names, all);
         Differences differences = CrashRunComparison.compare(expected, observed, bad);
-        String summary = summary(faults, good, bad, observed, expected, differences, started);
+        String summary = summary(faults, script, observed, expected, differences, started);
         publish(summary);
 
         assertEquals(good.size(), expected.continuations().size(), "the oracle continues every good chunk");
@@ -362,22 +356,22 @@ class ReliabilityCrashTest {
                 continuations.put(c.getStreamId() + "/" + c.getSeq(), comparable(c));
             }
             for (int s = 0; s < STREAMS; s++) {
-                memories.put(stream(s), h.memory().get(stream(s)));
+                memories.put(CrashScript.stream(s), h.memory().get(CrashScript.stream(s)));
             }
         }
         return new Expected(continuations, memories);
     }
 
     /** The run's counts in one line, {@code key=value} each (tools/reliability/crash-test.sh reads the keys). */
-    private String summary(Faults faults, List<Sent> good, List<Sent> bad, Observed observed, Expected expected,
-                           Differences d, long started) {
+    private static String summary(Faults faults, CrashScript script, Observed observed, Expected expected,
+                                  Differences d, long started) {
         int outputCount = observed.outputs().values().stream().mapToInt(List::size).sum();
         return String.format("kills=%d kills_under_way=%d broker_restarts=%d unexpected_exits=%d streams=%d chunks=%d "
                         + "generation_requests=%d bad_records=%d outputs=%d expected_outputs=%d duplicates=%d missing=%d "
                         + "extra=%d mismatches=%d memory_streams=%d memory_mismatches=%d dead_letters=%d dlq_mismatches=%d "
                         + "batch=%d seed=%d seconds=%d",
-                faults.kills, faults.killsUnderWay, faults.brokerRestarts, faults.unexpectedExits, STREAMS, good.size(),
-                generationRequests(), bad.size(), outputCount, expected.continuations().size(), d.duplicates(),
+                faults.kills, faults.killsUnderWay, faults.brokerRestarts, faults.unexpectedExits, STREAMS, script.good().size(),
+                script.generationRequests(), script.bad().size(), outputCount, expected.continuations().size(), d.duplicates(),
                 d.missing(), d.extra(), d.mismatches(), expected.memories().size(), d.memoryMismatches(),
                 observed.deadLetters().size(), d.dlqMismatches(), BATCH, SEED,
                 (System.nanoTime() - started) / 1_000_000_000L);
@@ -411,97 +405,6 @@ class ReliabilityCrashTest {
             }
         }
         return n;
-    }
-
-    private int generationRequests;
-
-    private int generationRequests() {
-        return generationRequests;
-    }
-
-    private static String stream(int s) {
-        return "crash-" + s;
-    }
-
-    /** The good chunks round by round (seq), with the bad records spread among them. */
-    private List<Sent> script(MemstreamSerdes serdes, String input, String output, List<Sent> good, List<Sent> bad) {
-        String[] words = {"ash ", "birch ", "cedar ", "dune ", "ember ", "fjord ", "grove ", "heath ", "isle "};
-        List<Sent> badQueue = badRecords(serdes, input, output);
-        List<Sent> all = new ArrayList<>();
-        for (int seq = 0; seq < CHUNKS; seq++) {
-            for (int s = 0; s < STREAMS; s++) {
-                StringBuilder text = new StringBuilder();
-                for (int w = 0; w < 3 + (s * 7 + seq * 3) % 9; w++) {
-                    text.append(words[(s + seq * 5 + w) % words.length]);
-                }
-                TokenChunk c = TokenChunk.newBuilder().setStreamId(stream(s)).setSeq(seq).setText(text.toString())
-                        .setProducedAt(Instant.ofEpochMilli(1_700_000_000_000L + seq)).build();
-                if ((s + seq) % 3 == 0) {
-                    c.setGenerate(GenerateRequest.newBuilder().setMaxNewTokens(8)
-                            .setTemperature(s % 2 == 0 ? 0f : 0.8f).setTopP(0.95f).build());
-                    generationRequests++;
-                }
-                Sent sent = new Sent(stream(s), serdes.chunk().serializer().serialize(input, c));
-                good.add(sent);
-                all.add(sent);
-            }
-            // one or two bad records per round, until all were sent
-            for (int b = 0; b < 2 && !badQueue.isEmpty(); b++) {
-                Sent sent = badQueue.remove(0);
-                bad.add(sent);
-                all.add(sent);
-            }
-        }
-        bad.addAll(badQueue);
-        all.addAll(badQueue);
-        return all;
-    }
-
-    /** One record of each kind that must end as a dead letter, several on the good streams' keys. */
-    private static List<Sent> badRecords(MemstreamSerdes serdes, String input, String output) {
-        List<Sent> out = new ArrayList<>();
-        TokenChunk base = TokenChunk.newBuilder().setStreamId(stream(1)).setSeq(2).setText("a bad one")
-                .setProducedAt(Instant.EPOCH).build();
-        out.add(new Sent(stream(1), "not avro at all".getBytes(StandardCharsets.UTF_8)));
-        byte[] magic = serdes.chunk().serializer().serialize(input, base);
-        magic[0] = 0x03;
-        out.add(new Sent(stream(1), magic));
-        byte[] unknown = serdes.chunk().serializer().serialize(input, base);
-        ByteBuffer.wrap(unknown, 1, 4).putInt(4242);
-        out.add(new Sent(stream(2), unknown));
-        byte[] whole = serdes.chunk().serializer().serialize(input, base);
-        out.add(new Sent(stream(2), Arrays.copyOf(whole, whole.length - 4)));
-        Continuation other = Continuation.newBuilder().setStreamId(stream(3)).setSeq(0).setModelId("m")
-                .setFinishReason(FinishReason.NONE).setStats(ChunkStats.newBuilder().setChunkTokens(1).setBatchSize(1)
-                        .setInferenceMillis(0).setChunksAbsorbed(1).setTokensAbsorbed(1).build()).build();
-        out.add(new Sent(stream(3), serdes.continuation().serializer().serialize(output, other)));
-        byte[] utf8 = serdes.chunk().serializer().serialize(input, TokenChunk.newBuilder(base).setText("xx@@yy").build());
-        for (int i = 0; i + 1 < utf8.length; i++) {
-            if (utf8[i] == '@' && utf8[i + 1] == '@') {
-                utf8[i] = (byte) 0xc3;
-                utf8[i + 1] = 0x28;
-                break;
-            }
-        }
-        out.add(new Sent(stream(1), utf8));
-        out.add(new Sent(stream(4), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(4)).setSeq(-3).build())));
-        out.add(new Sent(stream(5), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(5)).setTokens(List.of(1, 2)).build())));
-        out.add(new Sent(stream(6), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(6)).setText(null).setTokens(List.of(65, 100_000)).build())));
-        out.add(new Sent(stream(7), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(7)).setGenerate(GenerateRequest.newBuilder()
-                        .setMaxNewTokens(4).setTemperature(-1f).build()).build())));
-        out.add(new Sent(stream(8), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(8)).setText("").build())));
-        out.add(new Sent("not-" + stream(9), serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(stream(9)).build())));
-        String longId = "L".repeat(300);
-        out.add(new Sent(longId, serdes.chunk().serializer().serialize(input,
-                TokenChunk.newBuilder(base).setStreamId(longId).build())));
-        out.add(new Sent(null, serdes.chunk().serializer().serialize(input, base)));
-        return out;
     }
 
     /** The record's Avro bytes with its one wall-clock field zeroed (and the batch size, unless batch=1). */
