@@ -23,8 +23,8 @@ from memstream_model.arch.rmt import previous_positions
 def write_attention(model, tokens):
     B, M = tokens.shape[0], model.cfg.memory_slots
     memory = model.init_state(B)[0]
-    h, _, _, _ = model._predict(memory, tokens, torch.full((B,), tokens.shape[1]))
-    src = model.write_context(model.write_sources(h, tokens))
+    h, _, key_ok, _ = model._predict(memory, tokens, torch.full((B,), tokens.shape[1]))
+    src = model.write_keys(h, key_ok, tokens)
     blk = model.mem_blocks[0]
     q = blk.cross.split(blk.cross.q(blk.ln_q(memory)))
     k, _ = blk.cross.project_kv(blk.ln_c(src))

@@ -128,6 +128,8 @@ def test_bad_configs():
         build("rmt", {**TINY, "d_model": 30})
     with pytest.raises(ConfigError, match="write_context_full needs write_context"):
         build("rmt", {**TINY, "write_context_full": True})
+    with pytest.raises(ConfigError, match="write_ahead must be in"):
+        build("rmt", {**TINY, "write_ahead": TINY["chunk_length"]})
 
 
 def test_determinism_with_seed():

@@ -49,6 +49,8 @@ class RMTConfig(ModelConfig):
                                # RMT.write_sources)
     write_context_full: bool = False  # the write context's lags also pass through full d x d
                                # matrices, not only per-channel weights (see RMT.write_context)
+    write_ahead: int = 0       # the memory write sees each chunk position mixed with this many
+                               # successors (see RMT.write_ahead)
 
     def validate(self) -> None:
         super().validate()
@@ -58,6 +60,8 @@ class RMTConfig(ModelConfig):
             raise ConfigError(f"token_shift must be in [0, chunk_length): {self.token_shift}")
         if not 0 <= self.write_context < self.chunk_length:
             raise ConfigError(f"write_context must be in [0, chunk_length): {self.write_context}")
+        if not 0 <= self.write_ahead < self.chunk_length:
+            raise ConfigError(f"write_ahead must be in [0, chunk_length): {self.write_ahead}")
         if self.write_context_full and not self.write_context:
             raise ConfigError("write_context_full needs write_context >= 1 (the lags it mixes)")
 
@@ -270,8 +274,8 @@ class RMT(MemoryArch):
     # config switches whose new parameters start as the identity: a later training stage may turn
     # them on from an earlier stage's weights (train.py --init-from); n_layers and mem_layers may
     # grow, the new blocks appended after the old ones (start_as_identity)
-    identity_extensions = ("token_shift", "write_context", "write_inputs", "write_context_full", "n_layers",
-                           "mem_layers")
+    identity_extensions = ("token_shift", "write_context", "write_inputs", "write_context_full", "write_ahead",
+                           "n_layers", "mem_layers")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -293,6 +297,7 @@ class RMT(MemoryArch):
         self.write_bias = nn.Parameter(self.locality_prior(cfg))
         self.write_mix = nn.Parameter(torch.zeros(cfg.write_context, d)) if cfg.write_context else None
         self.write_lags = nn.Linear(cfg.write_context * d, d, bias=False) if cfg.write_context_full else None
+        self.write_leads = nn.Linear(cfg.write_ahead * d, d, bias=False) if cfg.write_ahead else None
         if cfg.write_inputs:
             self.write_in_norm = nn.LayerNorm(d)
             self.write_in_gate = nn.Parameter(torch.zeros(d))
@@ -304,8 +309,9 @@ class RMT(MemoryArch):
         # drown the first chunk's write (~0.02 scale at init) and with it the gradient that
         # teaches the memory to keep facts (measured: recall stayed at chance).
         self.memory_init = nn.Parameter(torch.randn(M, d) * 0.02)
-        if self.write_lags is not None:
-            nn.init.zeros_(self.write_lags.weight)  # starts as the identity, as write_mix does
+        for mix in (self.write_lags, self.write_leads):
+            if mix is not None:
+                nn.init.zeros_(mix.weight)  # starts as the identity, as write_mix does
         self.head.weight = self.wte.weight  # weight tying (Press & Wolf, 2017)
 
     @staticmethod
@@ -422,9 +428,29 @@ class RMT(MemoryArch):
         emb = self.write_in_norm(self.wte(tokens) + self.wpe(pos))
         return torch.cat([hidden[:, :M], hidden[:, M:] + self.write_in_gate * emb], dim=1)
 
+    def write_ahead(self, hidden, key_ok):
+        """Each chunk position plus its `write_ahead` successors, each through a d x d matrix (zero
+        at init: the identity). The memory is written after the whole chunk is read, so the write may
+        look ahead at no cost to causality. The binding probe found the memory keeping a fact's key
+        and first two digits in one slot and its third digit in the next, which held both facts'
+        third digits (model-export/README.md, "What was tried"); the lags of `write_context` only
+        bring a fact's key forward to its digits, a slot that reads the key needs the digits
+        brought back. Padding reads as zeros, so it never changes the memory."""
+        if self.write_leads is None:
+            return hidden
+        M = self.cfg.memory_slots
+        chunk = hidden[:, M:] * key_ok[:, M:].unsqueeze(-1).to(hidden.dtype)
+        leads = [F.pad(chunk, (0, 0, 0, j + 1))[:, j + 1:] for j in range(self.cfg.write_ahead)]
+        return torch.cat([hidden[:, :M], hidden[:, M:] + self.write_leads(torch.cat(leads, dim=-1))], dim=1)
+
+    def write_keys(self, hidden, key_ok, tokens):
+        """What the memory module reads: memory positions as they are, chunk positions with their
+        input tokens, predecessors and successors mixed in as configured."""
+        return self.write_ahead(self.write_context(self.write_sources(hidden, tokens)), key_ok)
+
     def _write(self, memory, hidden, key_ok, tokens):
         m = memory
-        hidden = self.write_context(self.write_sources(hidden, tokens))
+        hidden = self.write_keys(hidden, key_ok, tokens)
         allowed = key_ok.unsqueeze(1).unsqueeze(1)
         # learned per-slot bias over the keys [memory ; chunk positions], sliced to this length
         bias = self.write_bias[:, :hidden.shape[1]].unsqueeze(0).unsqueeze(0)
