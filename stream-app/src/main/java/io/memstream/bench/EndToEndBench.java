@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -241,6 +242,7 @@ final class EndToEndBench {
             m.put("latency_p50_ms", Timings.round(latency.quantile(0.5)));
             m.put("latency_p99_ms", Timings.round(latency.quantile(0.99)));
             m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
+            m.put("latency_by_second", latencyBySecond(start));
             m.put("model_ms_per_output_median", Timings.round(Timings.of(outputs.stream()
                     .mapToDouble(c -> c.getStats().getInferenceMillis()).toArray()).median()));
             // Each batch's model time is in every one of its outputs: split it across them to count it once.
@@ -249,6 +251,31 @@ final class EndToEndBench {
             m.put("model_seconds", Timings.round(modelSeconds));
             m.put("model_share_of_wall_time", Timings.round(modelSeconds / seconds));
             return m;
+        }
+
+        /**
+         * Outputs and their latency p50 / p99 / max, by the second of the run in which they arrived:
+         * where in the run the whole-run p99 comes from (the start, a stall, the tail), which the
+         * whole-run and steady figures alone do not say.
+         */
+        private List<Map<String, Object>> latencyBySecond(long start) {
+            Map<Integer, List<Double>> bySecond = new TreeMap<>();
+            for (int i = 0; i < arrivalNanos.length; i++) {
+                int second = (int) ((arrivalNanos[i] - start) / 1_000_000_000L);
+                bySecond.computeIfAbsent(second, x -> new ArrayList<>()).add(latencyMillis[i]);
+            }
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (Map.Entry<Integer, List<Double>> e : bySecond.entrySet()) {
+                Timings t = Timings.of(e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("second", e.getKey());
+                row.put("outputs", e.getValue().size());
+                row.put("p50_ms", Timings.round(t.quantile(0.5)));
+                row.put("p99_ms", Timings.round(t.quantile(0.99)));
+                row.put("max_ms", Timings.round(t.quantile(1.0)));
+                rows.add(row);
+            }
+            return rows;
         }
 
         /**

@@ -40,6 +40,25 @@ class BenchCommandTest {
         assertTrue(r.path("environment").path("command").asText().startsWith("memstream bench"));
     }
 
+    /** A real (embedded) broker: 2 streams x 3 chunks paced into a running processor. */
+    @Test
+    void pacedEndToEndBenchmarkAccountsForEveryOutputByTheSecond() throws Exception {
+        JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "1", "e2e",
+                "--streams", "2", "--chunks", "3", "--rate", "20", "--engine-s", "0", "-D", "batch.max.size=2",
+                "--out", dir.resolve("e2e.json").toString());
+        assertEquals(6, r.path("outputs").asInt());
+        int counted = 0;
+        double worst = 0;
+        for (JsonNode second : r.path("latency_by_second")) {
+            counted += second.path("outputs").asInt();
+            assertTrue(second.path("p50_ms").asDouble() <= second.path("p99_ms").asDouble());
+            assertTrue(second.path("p99_ms").asDouble() <= second.path("max_ms").asDouble());
+            worst = Math.max(worst, second.path("max_ms").asDouble());
+        }
+        assertEquals(6, counted, "every output in exactly one second of the run");
+        assertEquals(r.path("latency_max_ms").asDouble(), worst, 1e-9);
+    }
+
     @Test
     void stateBenchmarkWritesItsResult() throws Exception {
         JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "state", "--chunks", "8",
