@@ -34,7 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import ConfigError, MemoryArch, ModelConfig, StateSpec, register
-from .rmt import KV_CACHE, KV_STATIC, MLP, NEG, attend_parts
+from .rmt import (KV_CACHE, KV_STATIC, MLP, NEG, attend_parts, kv_cache_start, kv_decode_input, kv_decode_next,
+                  last_real)
 
 SQRT2 = math.sqrt(2.0)
 
@@ -248,26 +249,17 @@ class Infinity(MemoryArch):
         return self.head(h[:, :L]), nxt
 
     def prefill(self, state, tokens, lengths):
-        L = tokens.shape[1]
         h, kvs, mems, key_ok, _ = self._run(state[0], state[1], tokens, lengths, False)
-        last = (torch.arange(L, device=tokens.device).unsqueeze(0) == (lengths - 1).unsqueeze(1))
-        h_last = (h[:, 1:] * last.unsqueeze(-1).to(h.dtype)).sum(dim=1)
-        cache_kv, mask = torch.stack(kvs, dim=1), key_ok.to(h.dtype)
-        # the generated positions' keys/values grow from one masked-out placeholder (see rmt.KV_CACHE)
-        return self.head(h_last), (cache_kv, mask, torch.zeros_like(cache_kv[:, :, :, :1]),
-                                   torch.zeros_like(mask[:, :1]), lengths, torch.stack(mems, dim=1))
+        cache = kv_cache_start(torch.stack(kvs, dim=1), key_ok, lengths)
+        return self.head(last_real(h[:, 1:], lengths)), cache + (torch.stack(mems, dim=1),)
 
     def decode(self, token, cache):
-        cache_kv, cache_mask, new_kv, new_mask, cache_pos, cache_ltm = cache
-        x = (self.wte(token) + self.wpe(cache_pos)).unsqueeze(1)
-        ones = torch.ones_like(new_mask[:, :1])
-        allowed = (torch.cat([cache_mask, new_mask, ones], dim=1) > 0.5).unsqueeze(1).unsqueeze(1)
+        cache_ltm = cache[5]
+        x, allowed, pasts = kv_decode_input(self, token, cache)
         new = []
         for n, layer in enumerate(self.layers):
-            past = [(cache_kv[:, 2 * n], cache_kv[:, 2 * n + 1]), (new_kv[:, 2 * n], new_kv[:, 2 * n + 1])]
-            x, k, v = layer.forward_cached(x, past, allowed, cache_ltm[:, 2 * n], cache_ltm[:, 2 * n + 1],
+            x, k, v = layer.forward_cached(x, pasts[n], allowed, cache_ltm[:, 2 * n], cache_ltm[:, 2 * n + 1],
                                            self.centers, self.widths)
             new += [k, v]
         logits = self.head(self.ln_f(x[:, 0]))
-        return logits, (cache_kv, cache_mask, torch.cat([new_kv, torch.stack(new, dim=1)], dim=3),
-                        torch.cat([new_mask, ones], dim=1), cache_pos + 1, cache_ltm)
+        return logits, kv_decode_next(cache, new) + (cache_ltm,)
