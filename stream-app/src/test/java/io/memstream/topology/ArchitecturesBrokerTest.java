@@ -43,11 +43,10 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every committed model, whatever its architecture (rmt, fam, infinity; one or several state
@@ -64,19 +63,8 @@ class ArchitecturesBrokerTest {
         "The river ran past the stone ", "hacker: one who enjoys the intellectual challenge ",
         "memory is what the stream keeps, ", "in the beginning was the word "};
 
-    private static KafkaFixture kafka;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = KafkaFixture.start();
-    }
-
-    @AfterAll
-    static void stopBroker() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaFixture kafka = new KafkaFixture();
 
     @TestFactory
     Stream<DynamicTest> everyModelThroughTheProcessor() {

@@ -30,9 +30,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Kafka's own exactly-once check, small: the processor runs in a child JVM that is killed with
@@ -46,19 +45,8 @@ class CrashRecoveryBrokerTest {
     private static final int CHUNKS = 12;
     private static final int WAVES = 3;
 
-    private static KafkaFixture kafka;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = KafkaFixture.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaFixture kafka = new KafkaFixture();
 
     @Test
     void killedAndRestartedProcessorWritesEveryContinuationOnce() throws Exception {

@@ -43,9 +43,8 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The topology against a real broker, exactly-once: 50 streams x 20 chunks with generation, read
@@ -60,19 +59,8 @@ class ExactlyOnceBrokerTest {
     private static final String[] WORDS = {"river ", "stone ", "memory ", "kafka ", "stream ", "token ",
         "night ", "bread ", "engine ", "quiet "};
 
-    private static KafkaFixture kafka;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = KafkaFixture.start();
-    }
-
-    @AfterAll
-    static void stopBroker() throws Exception {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaFixture kafka = new KafkaFixture();
 
     @Test
     void everyChunkOnceAndMemoriesRestoreFromTheChangelog() throws Exception {

@@ -6,35 +6,48 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 
 /**
  * A real one-node KRaft broker: a Testcontainers container where a Docker engine answers, else
- * Kafka's own test kit inside this JVM. Callers only see {@link #bootstrapServers()}.
+ * Kafka's own test kit inside this JVM. Callers only see {@link #bootstrapServers()}. A test class
+ * shares one for all its tests as a JUnit extension:
+ * {@code @RegisterExtension static final KafkaFixture kafka = new KafkaFixture();} starts it before
+ * the first test and stops it after the last.
  */
-final class KafkaFixture implements AutoCloseable {
+final class KafkaFixture implements BeforeAllCallback, AfterAllCallback {
 
     /** One-node settings without which Streams waits forever for replication factor 3 topics. */
     private static final Map<String, String> ONE_NODE = EmbeddedKafkaBroker.ONE_NODE;
 
-    private final AutoCloseable broker;
-    private final String bootstrap;
-    private final String kind;
+    private AutoCloseable broker;
+    private String bootstrap;
+    private String kind;
 
-    private KafkaFixture(AutoCloseable broker, String bootstrap, String kind) {
-        this.broker = broker;
-        this.bootstrap = bootstrap;
-        this.kind = kind;
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        start();
     }
 
-    static KafkaFixture start() throws Exception {
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (broker != null) {
+            close();
+        }
+    }
+
+    private void start() throws Exception {
         if (dockerAvailable()) {
             // The broker image of the same release as the client libraries on the classpath.
             KafkaContainer container = new KafkaContainer("apache/kafka:" + AppInfoParser.getVersion());
             ONE_NODE.forEach((k, v) -> container.withEnv("KAFKA_" + k.toUpperCase().replace('.', '_'), v));
             container.start();
-            return new KafkaFixture(container, container.getBootstrapServers(), "testcontainers");
+            started(container, container.getBootstrapServers(), "testcontainers");
+            return;
         }
         TestKitNodes nodes = new TestKitNodes.Builder()
                 .setCombined(true)
@@ -48,7 +61,13 @@ final class KafkaFixture implements AutoCloseable {
         kit.format();
         kit.startup();
         kit.waitForReadyBrokers();
-        return new KafkaFixture(kit, kit.bootstrapServers(), "in-JVM KRaft test kit");
+        started(kit, kit.bootstrapServers(), "in-JVM KRaft test kit");
+    }
+
+    private void started(AutoCloseable broker, String bootstrap, String kind) {
+        this.broker = broker;
+        this.bootstrap = bootstrap;
+        this.kind = kind;
     }
 
     private static boolean dockerAvailable() {
@@ -67,12 +86,13 @@ final class KafkaFixture implements AutoCloseable {
         return kind;
     }
 
-    @Override
-    public void close() {
+    private void close() {
         try {
             broker.close();
         } catch (Exception e) {
             throw new IllegalStateException("broker did not stop cleanly", e);
+        } finally {
+            broker = null;
         }
     }
 }
