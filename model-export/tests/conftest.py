@@ -30,17 +30,18 @@ def tiny(arch="rmt", seed=0, **over):
 
 def tiny_shifted(seed=0, lags=3):
     """rmt with a token shift of `lags` lags (`True` is the one-lag form older configs wrote), a
-    write context of 3 (per-channel and full-matrix), a look-ahead of 2 and the write's input tokens,
-    their mixes and gate drawn away from zero (the identity they start as) so the shared tests
-    exercise them."""
+    write context of 3 (per-channel and full-matrix), a look-ahead of 2, the write's input tokens and
+    its residual MLP, their mixes, gate and MLP output drawn away from zero (the identity they start
+    as) so the shared tests exercise them."""
     m = tiny("rmt", seed, token_shift=lags, write_context=3, write_inputs=True, write_context_full=True,
-             write_ahead=2)
+             write_ahead=2, write_mlp=True)
     with torch.no_grad():
         for blk in m.blocks:
             blk.shift.normal_(0.0, 0.5)
         m.write_mix.normal_(0.0, 0.5)
         m.write_lags.weight.normal_(0.0, 0.05)
         m.write_leads.weight.normal_(0.0, 0.05)
+        m.write_mlp.out.weight.normal_(0.0, 0.05)
         m.write_in_gate.normal_(0.0, 0.5)
     return m
 

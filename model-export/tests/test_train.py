@@ -157,6 +157,7 @@ def test_init_from_starts_a_new_stage(corpus_dir, tmp_path):
 @pytest.mark.parametrize("extension", [{"token_shift": True}, {"write_context": 2}, {"write_inputs": True},
                                        {"token_shift": 3, "write_context": 6, "write_inputs": True},
                                        {"write_context": 2, "write_context_full": True}, {"write_ahead": 3},
+                                       {"write_mlp": True},
                                        {"n_layers": TINY["n_layers"] + 1}, {"mem_layers": 2}])
 def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extension):
     """A stage may switch on rmt's token shift, write context or write inputs, or add predictor
@@ -185,12 +186,13 @@ def test_init_from_may_turn_on_identity_extensions(corpus_dir, tmp_path, extensi
         torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens_next.reshape(-1)).backward()
         new = grown.blocks[-1]
         assert new.attn.proj.weight.grad.abs().sum() > 0 and new.mlp.out.weight.grad.abs().sum() > 0
-    mixes = {"write_context_full": "write_lags", "write_ahead": "write_leads"}
-    for name in [mixes[k] for k in extension if k in mixes]:  # the new matrices train, through the next chunk's loss
+    new_weights = {"write_context_full": lambda m: m.write_lags.weight, "write_ahead": lambda m: m.write_leads.weight,
+                   "write_mlp": lambda m: m.write_mlp.out.weight}
+    for weight in [new_weights[k] for k in extension if k in new_weights]:  # it trains, through the next chunk's loss
         _, state = grown.step(grown.init_state(2), tokens, lengths)
         logits, _ = grown.step(state, tokens, lengths)
         torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1)).backward()
-        assert getattr(grown, name).weight.grad.abs().sum() > 0
+        assert weight(grown).grad.abs().sum() > 0
     if "mem_layers" in extension:  # the new memory block trains, through the next chunk's loss
         _, state = grown.step(grown.init_state(2), tokens, lengths)
         logits, _ = grown.step(state, tokens, lengths)

@@ -51,6 +51,8 @@ class RMTConfig(ModelConfig):
                                # matrices, not only per-channel weights (see RMT.write_context)
     write_ahead: int = 0       # the memory write sees each chunk position mixed with this many
                                # successors (see RMT.write_ahead)
+    write_mlp: bool = False    # each chunk position's write source passes through a residual MLP
+                               # before the memory module sums positions (see RMT.write_keys)
 
     def validate(self) -> None:
         super().validate()
@@ -300,7 +302,7 @@ class RMT(MemoryArch):
     # them on from an earlier stage's weights (train.py --init-from); n_layers and mem_layers may
     # grow, the new blocks appended after the old ones (start_as_identity)
     identity_extensions = ("token_shift", "write_context", "write_inputs", "write_context_full", "write_ahead",
-                           "n_layers", "mem_layers")
+                           "write_mlp", "n_layers", "mem_layers")
 
     def __init__(self, cfg: RMTConfig):
         super().__init__()
@@ -323,6 +325,9 @@ class RMT(MemoryArch):
         self.write_mix = nn.Parameter(torch.zeros(cfg.write_context, d)) if cfg.write_context else None
         self.write_lags = nn.Linear(cfg.write_context * d, d, bias=False) if cfg.write_context_full else None
         self.write_leads = nn.Linear(cfg.write_ahead * d, d, bias=False) if cfg.write_ahead else None
+        if cfg.write_mlp:
+            self.write_mlp_norm = nn.LayerNorm(d)
+            self.write_mlp = MLP(d, cfg.mlp_ratio)
         if cfg.write_inputs:
             self.write_in_norm = nn.LayerNorm(d)
             self.write_in_gate = nn.Parameter(torch.zeros(d))
@@ -337,6 +342,9 @@ class RMT(MemoryArch):
         for mix in (self.write_lags, self.write_leads):
             if mix is not None:
                 nn.init.zeros_(mix.weight)  # starts as the identity, as write_mix does
+        if cfg.write_mlp:  # the residual MLP adds nothing until trained
+            nn.init.zeros_(self.write_mlp.out.weight)
+            nn.init.zeros_(self.write_mlp.out.bias)
         self.head.weight = self.wte.weight  # weight tying (Press & Wolf, 2017)
 
     @staticmethod
@@ -470,8 +478,18 @@ class RMT(MemoryArch):
 
     def write_keys(self, hidden, key_ok, tokens):
         """What the memory module reads: memory positions as they are, chunk positions with their
-        input tokens, predecessors and successors mixed in as configured."""
-        return self.write_ahead(self.write_context(self.write_sources(hidden, tokens)), key_ok)
+        input tokens, predecessors and successors mixed in as configured, then with `write_mlp` a
+        residual MLP at each chunk position. The mixes are linear: two facts summed into one slot
+        give key 1 + digit 1 + key 2 + digit 2, which says nothing of which digit went with which
+        key (the binding problem of superposed codes). A nonlinearity applied per position, before
+        the slot sums positions, can give each (key, digit) pair a code of its own, so that a sum of
+        two still says which is which."""
+        h = self.write_ahead(self.write_context(self.write_sources(hidden, tokens)), key_ok)
+        if not self.cfg.write_mlp:
+            return h
+        M = self.cfg.memory_slots
+        chunk = h[:, M:]
+        return torch.cat([h[:, :M], chunk + self.write_mlp(self.write_mlp_norm(chunk))], dim=1)
 
     def _write(self, memory, hidden, key_ok, tokens):
         m = memory
