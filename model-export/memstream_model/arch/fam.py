@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from .base import MemoryArch, ModelConfig, StateSpec, register
-from .rmt import KV_CACHE, KV_STATIC, Block, kv_decode, kv_prefill_outputs
+from .kv_cache import KV_CACHE, KV_STATIC, kv_decode, kv_prefill_outputs
+from .rmt import Block
 
 
 @dataclass

@@ -34,8 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import ConfigError, MemoryArch, ModelConfig, StateSpec, register
-from .rmt import (KV_CACHE, KV_STATIC, MLP, NEG, attend_parts, kv_cache_start, kv_decode_input, kv_decode_next,
-                  last_real)
+from .kv_cache import KV_CACHE, KV_STATIC, kv_cache_start, kv_decode_input, kv_decode_next, last_real
+from .rmt import MLP, NEG, attend_parts
 
 SQRT2 = math.sqrt(2.0)
 
