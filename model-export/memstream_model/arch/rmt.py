@@ -345,7 +345,9 @@ class RMT(MemoryArch):
         channel by channel, so six tokens share 128 channels by superposition; the binding probe
         found the default's memory keeping a fact's third digit apart from its key (slot 2 held
         both facts' third digits). Full matrices let one position hold a whole fact, key and
-        value, in separate directions, so whichever slot reads it holds the fact entire."""
+        value, in separate directions, so whichever slot reads it holds the fact entire. Measured
+        (model-export/README.md, "What was tried", session 7): it moved each third digit forward,
+        into the next fact's slot, and recall did not change; lags only carry a fact forward."""
         if self.write_mix is None:
             return hidden
         M = self.cfg.memory_slots
