@@ -330,6 +330,11 @@ class RMT(MemoryArch):
             kvs.append((k, v))
         return self.ln_f(x), kvs, key_ok, (inputs if self.cfg.token_shift else None)
 
+    def _on_chunk(self, hidden, f):
+        """hidden with f applied to its chunk positions; memory positions pass unchanged."""
+        M = self.cfg.memory_slots
+        return torch.cat([hidden[:, :M], f(hidden[:, M:])], dim=1)
+
     def write_context(self, hidden):
         """The states the memory module reads: each chunk position plus a learned per-channel mix
         of its `write_context` predecessors (a causal depthwise convolution, zero at init, so
@@ -350,17 +355,17 @@ class RMT(MemoryArch):
         into the next fact's slot, and recall did not change; lags only carry a fact forward."""
         if self.write_mix is None:
             return hidden
-        M = self.cfg.memory_slots
-        chunk = hidden[:, M:]
-        mixed = chunk
-        lags = []
-        for j in range(self.write_mix.shape[0]):
-            lagged = F.pad(chunk, (0, 0, j + 1, 0))[:, :-(j + 1)]  # zeros before the chunk start
-            mixed = mixed + self.write_mix[j] * lagged
-            lags.append(lagged)
-        if self.write_lags is not None:
-            mixed = mixed + self.write_lags(torch.cat(lags, dim=-1))
-        return torch.cat([hidden[:, :M], mixed], dim=1)
+
+        def mix(chunk):
+            lags = [F.pad(chunk, (0, 0, j + 1, 0))[:, :-(j + 1)]  # zeros before the chunk start
+                    for j in range(self.write_mix.shape[0])]
+            mixed = chunk
+            for w, lagged in zip(self.write_mix, lags):
+                mixed = mixed + w * lagged
+            if self.write_lags is not None:
+                mixed = mixed + self.write_lags(torch.cat(lags, dim=-1))
+            return mixed
+        return self._on_chunk(hidden, mix)
 
     def write_sources(self, hidden, tokens):
         """What each chunk position offers the memory write: its final hidden state and, with
@@ -372,10 +377,9 @@ class RMT(MemoryArch):
         given the tokens too. Memory positions pass unchanged."""
         if not self.cfg.write_inputs:
             return hidden
-        M = self.cfg.memory_slots
         pos = torch.arange(tokens.shape[1], device=tokens.device)
         emb = self.write_in_norm(self.wte(tokens) + self.wpe(pos))
-        return torch.cat([hidden[:, :M], hidden[:, M:] + self.write_in_gate * emb], dim=1)
+        return self._on_chunk(hidden, lambda chunk: chunk + self.write_in_gate * emb)
 
     def write_ahead(self, hidden, key_ok):
         """Each chunk position plus its `write_ahead` successors, each through a d x d matrix (zero
@@ -387,10 +391,13 @@ class RMT(MemoryArch):
         brought back. Padding reads as zeros, so it never changes the memory."""
         if self.write_leads is None:
             return hidden
-        M = self.cfg.memory_slots
-        chunk = hidden[:, M:] * key_ok[:, M:].unsqueeze(-1).to(hidden.dtype)
-        leads = [F.pad(chunk, (0, 0, 0, j + 1))[:, j + 1:] for j in range(self.cfg.write_ahead)]
-        return torch.cat([hidden[:, :M], hidden[:, M:] + self.write_leads(torch.cat(leads, dim=-1))], dim=1)
+        real = key_ok[:, self.cfg.memory_slots:].unsqueeze(-1).to(hidden.dtype)
+
+        def add_leads(chunk):
+            seen = chunk * real
+            leads = [F.pad(seen, (0, 0, 0, j + 1))[:, j + 1:] for j in range(self.cfg.write_ahead)]
+            return chunk + self.write_leads(torch.cat(leads, dim=-1))
+        return self._on_chunk(hidden, add_leads)
 
     def write_keys(self, hidden, key_ok, tokens):
         """What the memory module reads: memory positions as they are, chunk positions with their
@@ -403,9 +410,7 @@ class RMT(MemoryArch):
         h = self.write_ahead(self.write_context(self.write_sources(hidden, tokens)), key_ok)
         if not self.cfg.write_mlp:
             return h
-        M = self.cfg.memory_slots
-        chunk = h[:, M:]
-        return torch.cat([h[:, :M], chunk + self.write_mlp(self.write_mlp_norm(chunk))], dim=1)
+        return self._on_chunk(h, lambda chunk: chunk + self.write_mlp(self.write_mlp_norm(chunk)))
 
     def _write(self, memory, hidden, key_ok, tokens):
         m = memory
