@@ -27,13 +27,21 @@ here="$(cd "$(dirname "$0")" && pwd)"
 py="$(cat "$here/.python")"
 cd "$here"
 export MEMSTREAM_THREADS="${MEMSTREAM_THREADS:-1}"
-model='{"d_model": 128, "n_layers": 2, "n_heads": 4, "memory_slots": 16, "chunk_length": 64, "max_new_tokens": 64, "mem_layers": 1, "token_shift": 3, "write_context": 6'
-stage1_model="$model}"
-stage2_model="$model, \"write_inputs\": true}"
+# Experiments (model-export/README.md, "What was tried") rerun this pipeline with the model changed:
+# MODEL_SET, a JSON object merged into every stage's model config (e.g. '{"memory_slots": 8}');
+# STAGE2_SET, one merged into stages 2 and 3 only (identity extensions switched on there, e.g.
+# '{"write_ahead": 6}'); RUNS (default runs) holds the stages' directories; EXPORT (default
+# ../models/default) receives the export, and EXPORT=none skips it.
+merge() { "$py" -c 'import json, sys; m = {}; [m.update(json.loads(a or "{}")) for a in sys.argv[1:]]; print(json.dumps(m))' "$@"; }
+model='{"d_model": 128, "n_layers": 2, "n_heads": 4, "memory_slots": 16, "chunk_length": 64, "max_new_tokens": 64, "mem_layers": 1, "token_shift": 3, "write_context": 6}'
+stage1_model="$(merge "$model" "${MODEL_SET:-}")"
+stage2_model="$(merge "$stage1_model" '{"write_inputs": true}' "${STAGE2_SET:-}")"
+runs="$here/${RUNS:-runs}"
+export_dir="${EXPORT:-$here/../models/default}"
 common=(--data kjv,jargon --time-schedule --kv-facts 2 --w-lm 1 --w-kv 3
         --log-every 20 --ckpt-every 200 --threads "$MEMSTREAM_THREADS")
-stage1="$here/runs/induction"
-stage2="$here/runs/memory"
+stage1="$runs/induction"
+stage2="$runs/memory"
 mkdir -p "$stage1" "$stage2"
 "$py" -m memstream_model train --out "$stage1" --resume --seed 0 "${common[@]}" \
   --model-config "$stage1_model" --batch-size 32 --n-chunks 2 --bptt 2 --kv-max-distance 1 --kv-fraction 1 --kv-in-context 1 \
@@ -46,7 +54,7 @@ mkdir -p "$stage1" "$stage2"
 #    first 57 tokens of their chunk (after up to 40 tokens of filler; --kv-offset). Stage 2 only ever
 #    saw them right after BOS, and its memory write learned that layout: with facts elsewhere it
 #    recalled 3 % at distance 4 (model-export/README.md) (ANYWHERE_MINUTES, default 55).
-stage3="$here/runs/anywhere"
+stage3="$runs/anywhere"
 mkdir -p "$stage3"
 "$py" -m memstream_model train --out "$stage3" --resume --seed 3 --init-from "$stage2/ckpt.pt" "${memory_task[@]}" \
   --model-config "$stage2_model" --kv-facts 2 --kv-in-context 0.25 --curriculum-frac 0.02 --kv-offset 40 \
@@ -54,7 +62,7 @@ mkdir -p "$stage3"
 "$py" -m memstream_model eval --checkpoint "$stage3/ckpt.pt" --out "$stage3/eval.json" | tee "$stage3/eval.txt"
 "$py" -m memstream_model eval --checkpoint "$stage3/ckpt.pt" --fact-offset 40 --out "$stage3/eval-anywhere.json" \
   | tee "$stage3/eval-anywhere.txt"
-"$py" -m memstream_model export --checkpoint "$stage3/ckpt.pt" --eval-json "$stage3/eval.json" \
-  --out "$here/../models/default"
-cp "$stage3/eval.txt" "$here/../models/default/eval.txt"
-cp "$stage3/eval-anywhere.txt" "$here/../models/default/eval-anywhere.txt"
+[ "$export_dir" = none ] && exit 0
+"$py" -m memstream_model export --checkpoint "$stage3/ckpt.pt" --eval-json "$stage3/eval.json" --out "$export_dir"
+cp "$stage3/eval.txt" "$export_dir/eval.txt"
+cp "$stage3/eval-anywhere.txt" "$export_dir/eval-anywhere.txt"
