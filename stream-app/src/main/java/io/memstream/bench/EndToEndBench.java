@@ -5,6 +5,7 @@ import io.memstream.client.ChunkProducer;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.ContinuationReader;
 import io.memstream.client.TextChunker;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.DemoTexts;
 import io.memstream.embedded.EmbeddedKafkaBroker;
@@ -126,9 +127,9 @@ final class EndToEndBench {
     private void createTopics(MemstreamConfig config) throws Exception {
         TopologyConfig t = config.topology();
         try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
-            admin.createTopics(List.of(new NewTopic(t.inputTopic(), s.partitions(), (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(t.inputTopic(), s.partitions(), (short) 1),
                     new NewTopic(t.outputTopic(), s.partitions(), (short) 1),
-                    new NewTopic(t.dlqTopic(), 1, (short) 1))).all().get();
+                    new NewTopic(t.dlqTopic(), 1, (short) 1)));
         }
     }
 

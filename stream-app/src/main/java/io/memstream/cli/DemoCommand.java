@@ -5,6 +5,7 @@ import io.memstream.client.ChunkProducer;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.ContinuationReader;
 import io.memstream.client.TextChunker;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.ContinuationFormatter;
 import io.memstream.demo.DemoSummary;
@@ -209,9 +210,9 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void createTopics(MemstreamConfig config, TopologyConfig topics) throws Exception {
         try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
-            admin.createTopics(List.of(new NewTopic(topics.inputTopic(), 2, (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(topics.inputTopic(), 2, (short) 1),
                     new NewTopic(topics.outputTopic(), 2, (short) 1),
-                    new NewTopic(topics.dlqTopic(), 1, (short) 1))).all().get();
+                    new NewTopic(topics.dlqTopic(), 1, (short) 1)));
         }
     }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.DeadLetterReader;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.registry.ConfluentPython;
@@ -96,8 +97,9 @@ class ConfluentClientsPipelineTest {
         broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60));
         MemstreamConfig config = MemstreamConfig.load(Optional.empty(), Map.of(), settings());
         try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
-            admin.createTopics(List.of(new NewTopic(chunks, 2, (short) 1), new NewTopic(continuations, 2, (short) 1),
-                    new NewTopic(dlq, 1, (short) 1))).all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(chunks, 2, (short) 1),
+                    new NewTopic(continuations, 2, (short) 1),
+                    new NewTopic(dlq, 1, (short) 1)));
         }
         setCompatibility(chunks + "-value", "BACKWARD");
 

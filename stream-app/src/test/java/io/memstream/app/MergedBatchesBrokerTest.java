@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.memstream.client.ChunkProducer;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.ContinuationReader;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.model.ModelManifest;
@@ -87,8 +88,9 @@ class MergedBatchesBrokerTest {
                 "model.threads", "1"));
         MemstreamConfig config = MemstreamConfig.load(Optional.empty(), Map.of(), settings);
         try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
-            admin.createTopics(List.of(new NewTopic("chunks-" + name, 4, (short) 1), new NewTopic("out-" + name, 4, (short) 1),
-                    new NewTopic("dlq-" + name, 1, (short) 1))).all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("chunks-" + name, 4, (short) 1),
+                    new NewTopic("out-" + name, 4, (short) 1),
+                    new NewTopic("dlq-" + name, 1, (short) 1)));
         }
         List<TokenChunk> chunks = chunks(12, 3, chunk);
         try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), "chunks-" + name)) {

@@ -8,6 +8,7 @@ import io.memstream.client.ChunkProducer;
 import io.memstream.client.ClientConfigs;
 import io.memstream.client.ContinuationReader;
 import io.memstream.client.DeadLetterReader;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.registry.MockSchemaRegistry;
@@ -113,9 +114,8 @@ class ProcessorAppTest {
         settings.put("batch.max.wait.ms", "20");
         MemstreamConfig config = MemstreamConfig.load(Optional.empty(), Map.of(), settings);
         try (Admin admin = Admin.create(ClientConfigs.admin(config.registryConfigs()))) {
-            admin.createTopics(List.of(new NewTopic("chunks-" + run, 2, (short) 1),
-                    new NewTopic("continuations-" + run, 2, (short) 1), new NewTopic("dlq-" + run, 1, (short) 1)))
-                    .all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("chunks-" + run, 2, (short) 1),
+                    new NewTopic("continuations-" + run, 2, (short) 1), new NewTopic("dlq-" + run, 1, (short) 1)));
         }
 
         List<TokenChunk> input = new ArrayList<>();

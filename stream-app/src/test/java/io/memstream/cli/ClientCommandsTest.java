@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.client.TextChunker;
+import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.registry.MockSchemaRegistry;
 import io.memstream.registry.RegistryAvroSerde;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -227,7 +229,7 @@ class ClientCommandsTest {
         String topic = "follow-partitioned";
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                 Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 4, (short) 1))).all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(topic, 4, (short) 1)));
         }
         Map<String, java.util.Set<Integer>> partitionsOf = new java.util.HashMap<>();
         try (KafkaProducer<String, Continuation> producer = new KafkaProducer<>(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.client.ChunkProducer;
 import io.memstream.client.ContinuationReader;
+import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.schema.GenerateRequest;
 import java.io.IOException;
@@ -54,8 +55,9 @@ class PackagedRunIT {
             Map<String, Object> clientConfigs = Map.of("bootstrap.servers", broker.bootstrapServers(),
                     "schema.registry.url", registry.isBlank() ? "mock://packaged-run" : registry);
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
-                        new NewTopic("run-dlq", 1, (short) 1))).all().get();
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("run-in", 1, (short) 1),
+                        new NewTopic("run-out", 1, (short) 1),
+                        new NewTopic("run-dlq", 1, (short) 1)));
             }
             Path config = writeConfig(broker, (String) clientConfigs.get("schema.registry.url"), "packaged-run");
             // The environment overrides the file: the HTTP port comes from here.
@@ -99,8 +101,9 @@ class PackagedRunIT {
         Path root = Path.of(System.getProperty("memstream.repo.root", "..")).toAbsolutePath();
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic("run-in", 1, (short) 1), new NewTopic("run-out", 1, (short) 1),
-                        new NewTopic("run-dlq", 1, (short) 1))).all().get();
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("run-in", 1, (short) 1),
+                        new NewTopic("run-out", 1, (short) 1),
+                        new NewTopic("run-dlq", 1, (short) 1)));
             }
             Path config = writeConfig(broker, "mock://stop-while-starting", "stop-while-starting");
             Process run = startRun(config, jar, root, 0);

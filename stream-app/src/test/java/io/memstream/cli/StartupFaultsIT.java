@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +50,7 @@ class StartupFaultsIT {
         brokerDir = Files.createTempDirectory("memstream-startup-faults");
         broker = EmbeddedKafkaBroker.start(brokerDir, Duration.ofSeconds(60));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("faults-in", 1, (short) 1))).all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("faults-in", 1, (short) 1)));
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.memstream.app.ProcessorApp;
 import io.memstream.client.ChunkProducer;
 import io.memstream.client.ContinuationReader;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.model.TestModels;
@@ -71,9 +72,9 @@ class StreamOwnerRoutingTest {
 
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic("in-" + run, PARTITIONS, (short) 1),
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic("in-" + run, PARTITIONS, (short) 1),
                         new NewTopic("out-" + run, PARTITIONS, (short) 1),
-                        new NewTopic("dlq-" + run, 1, (short) 1))).all().get();
+                        new NewTopic("dlq-" + run, 1, (short) 1)));
             }
             MemstreamConfig configA = config(broker, run, scope, "a");
             MemstreamConfig configB = config(broker, run, scope, "b");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.DeviceChoice;
 import io.memstream.model.ModelManifest;
 import io.memstream.model.ModelRuntime;
@@ -173,9 +174,9 @@ class ArchitecturesBrokerTest {
 
         void createTopics() throws Exception {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(config.inputTopic(), 2, (short) 1),
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(config.inputTopic(), 2, (short) 1),
                         new NewTopic(config.outputTopic(), 2, (short) 1),
-                        new NewTopic(config.dlqTopic(), 1, (short) 1))).all().get();
+                        new NewTopic(config.dlqTopic(), 1, (short) 1)));
             }
         }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.TestModels;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.GenerateRequest;
@@ -61,8 +62,9 @@ class CrashRecoveryBrokerTest {
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://crash-" + run));
         ProcessorChildMain.registerInOrder(serdes, config);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(input, 4, (short) 1), new NewTopic(output, 4, (short) 1),
-                    new NewTopic(dlq, 1, (short) 1))).all().get();
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(input, 4, (short) 1),
+                    new NewTopic(output, 4, (short) 1),
+                    new NewTopic(dlq, 1, (short) 1)));
         }
         List<TokenChunk> all = script();
         Path stateDir = Files.createTempDirectory("memstream-crash");

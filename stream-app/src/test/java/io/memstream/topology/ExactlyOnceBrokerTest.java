@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.ModelRuntime;
 import io.memstream.model.TestModels;
 import io.memstream.schema.Continuation;
@@ -76,9 +77,9 @@ class ExactlyOnceBrokerTest {
         TopologyConfig config = TopologyConfig.fromProperties(user);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://it-" + run));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(config.inputTopic(), 4, (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(config.inputTopic(), 4, (short) 1),
                     new NewTopic(config.outputTopic(), 4, (short) 1),
-                    new NewTopic(config.dlqTopic(), 1, (short) 1))).all().get();
+                    new NewTopic(config.dlqTopic(), 1, (short) 1)));
         }
         List<TokenChunk> all = script();
 
@@ -153,9 +154,9 @@ class ExactlyOnceBrokerTest {
         TopologyConfig holding = TopologyConfig.fromProperties(user);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://it-" + run));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(holding.inputTopic(), 2, (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(holding.inputTopic(), 2, (short) 1),
                     new NewTopic(holding.outputTopic(), 2, (short) 1),
-                    new NewTopic(holding.dlqTopic(), 1, (short) 1))).all().get();
+                    new NewTopic(holding.dlqTopic(), 1, (short) 1)));
             List<TokenChunk> all = script(10, 3);
             produce(holding, serdes, all);
 

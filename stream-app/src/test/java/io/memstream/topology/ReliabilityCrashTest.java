@@ -2,6 +2,7 @@ package io.memstream.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.TestModels;
 import io.memstream.schema.ChunkStats;
 import io.memstream.schema.Continuation;
@@ -214,9 +215,9 @@ class ReliabilityCrashTest {
 
     private static void createTopics(String bootstrapServers, RunNames names) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-            admin.createTopics(List.of(new NewTopic(names.input(), PARTITIONS, (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(names.input(), PARTITIONS, (short) 1),
                     new NewTopic(names.output(), PARTITIONS, (short) 1),
-                    new NewTopic(names.dlq(), 1, (short) 1))).all().get();
+                    new NewTopic(names.dlq(), 1, (short) 1)));
         }
     }
 

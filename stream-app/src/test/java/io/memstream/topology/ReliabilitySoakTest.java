@@ -3,6 +3,7 @@ package io.memstream.topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.TestModels;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
@@ -81,8 +82,9 @@ class ReliabilitySoakTest {
         try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"))) {
             broker.start(Duration.ofSeconds(300));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(input, 2, (short) 1), new NewTopic(output, 2, (short) 1),
-                        new NewTopic("soak-dlq-" + run, 1, (short) 1))).all().get();
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(input, 2, (short) 1),
+                        new NewTopic(output, 2, (short) 1),
+                        new NewTopic("soak-dlq-" + run, 1, (short) 1)));
             }
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("bootstrap.servers", broker.bootstrapServers());

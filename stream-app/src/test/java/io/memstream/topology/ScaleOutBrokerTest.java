@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.model.TestModels;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.GenerateRequest;
@@ -76,9 +77,9 @@ class ScaleOutBrokerTest {
         TopologyConfig config = TopologyConfig.fromProperties(user);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://scale-" + run));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(config.inputTopic(), PARTITIONS, (short) 1),
+            TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(config.inputTopic(), PARTITIONS, (short) 1),
                     new NewTopic(config.outputTopic(), PARTITIONS, (short) 1),
-                    new NewTopic(config.dlqTopic(), 1, (short) 1))).all().get();
+                    new NewTopic(config.dlqTopic(), 1, (short) 1)));
         }
         List<TokenChunk> all = script();
         Set<Integer> used = new HashSet<>();

@@ -3,6 +3,7 @@ package io.memstream.topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,8 +107,8 @@ class TxnOffsetStallRepro {
             broker.start(Duration.ofSeconds(300));
             String bootstrap = broker.bootstrapServers();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                admin.createTopics(List.of(new NewTopic(in, PARTITIONS, (short) 1),
-                        new NewTopic(out, PARTITIONS, (short) 1))).all().get();
+                TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(in, PARTITIONS, (short) 1),
+                        new NewTopic(out, PARTITIONS, (short) 1)));
             }
             produceInput(bootstrap, in, 20_000);
 
