@@ -55,8 +55,15 @@ class BenchCommandTest {
             assertTrue(second.path("p99_ms").asDouble() <= second.path("max_ms").asDouble());
             worst = Math.max(worst, second.path("max_ms").asDouble());
         }
-        assertEquals(6, counted, "every output in exactly one second of the run");
+        assertEquals(6, counted, "every output in exactly one second of the run; the warm-up chunk in none");
         assertEquals(r.path("latency_max_ms").asDouble(), worst, 1e-9);
+        assertTrue(r.path("first_output_latency_ms").asDouble() > 0, "the warm-up chunk's latency is reported");
+        int batched = 0;
+        for (JsonNode second : r.path("latency_by_second")) {
+            batched += second.path("mean_batch_size").asDouble() >= 1 ? 1 : 0;
+            assertTrue(second.path("model_ms_p50").asDouble() > 0);
+        }
+        assertEquals(r.path("latency_by_second").size(), batched, "each second says its batch size");
     }
 
     @Test
