@@ -357,8 +357,7 @@ class RMT(MemoryArch):
             return hidden
 
         def mix(chunk):
-            lags = [F.pad(chunk, (0, 0, j + 1, 0))[:, :-(j + 1)]  # zeros before the chunk start
-                    for j in range(self.write_mix.shape[0])]
+            lags = [previous_positions(chunk, 0, j + 1) for j in range(self.write_mix.shape[0])]
             mixed = chunk
             for w, lagged in zip(self.write_mix, lags):
                 mixed = mixed + w * lagged
