@@ -91,6 +91,11 @@ def main(argv=None) -> int:
     c.add_argument("model_dir")
     c.set_defaults(fn=cmd_validate)
 
+    from .recover import add_args as recover_args, cmd_recover
+    r = sub.add_parser("recover", help="rebuild a training checkpoint from an exported model directory")
+    recover_args(r)
+    r.set_defaults(fn=cmd_recover)
+
     i = sub.add_parser("info", help="list architectures")
     i.set_defaults(fn=cmd_info)
 
