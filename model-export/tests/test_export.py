@@ -67,6 +67,23 @@ def test_decode_does_not_copy_static_cache(exported):
 
 
 @needs_ort
+def test_decode_reads_prefilled_keys_values_in_place(exported):
+    """Each layer's prefilled keys and values are a decode input of their own, read by the attention
+    matmuls (keys through the transpose ONNX Runtime folds into the matmul), never sliced, gathered
+    or concatenated: those copy the whole tensor at every generated token."""
+    import re
+
+    import onnx
+    m, out, _ = exported
+    graph = onnx.load(os.path.join(out, "decode.onnx")).graph
+    kv = [i.name for i in graph.input if re.fullmatch(r"cache_[kv]\d+", i.name)]
+    assert len(kv) == 2 * m.cfg.n_layers
+    for name in kv:
+        readers = {n.op_type for n in graph.node if name in n.input}
+        assert readers and readers <= {"MatMul", "Transpose", "Shape"}, (name, readers)
+
+
+@needs_ort
 def test_manifest_validates(exported):
     m, out, man = exported
     assert manifest.validate(out) == []

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .base import MemoryArch, ModelConfig, StateSpec, register
-from .kv_cache import KV_CACHE, KV_STATIC, kv_decode, kv_prefill_outputs
+from .kv_cache import kv_cache_names, kv_decode, kv_prefill_outputs, kv_static_names
 from .rmt import Block
 
 
@@ -31,13 +31,12 @@ class FAMConfig(ModelConfig):
 
 @register("fam", FAMConfig)
 class FAM(MemoryArch):
-    cache_names = KV_CACHE
-    static_cache = KV_STATIC
-
     def __init__(self, cfg: FAMConfig):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
+        self.cache_names = kv_cache_names(cfg.n_layers)
+        self.static_cache = kv_static_names(cfg.n_layers)
         d, F = cfg.d_model, cfg.memory_slots
         self.wte = nn.Embedding(cfg.vocab_size, d)
         self.wpe = nn.Embedding(cfg.positions(), d)

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import ConfigError, MemoryArch, ModelConfig, StateSpec, register
-from .kv_cache import KV_CACHE, KV_STATIC, kv_cache_start, kv_decode_input, kv_decode_next, last_real
+from .kv_cache import kv_cache_names, kv_cache_start, kv_decode_input, kv_decode_next, kv_static_names, last_real
 from .rmt import MLP, NEG, attend_parts
 
 SQRT2 = math.sqrt(2.0)
@@ -130,14 +130,13 @@ class InfLayer(nn.Module):
 
 @register("infinity", InfinityConfig)
 class Infinity(MemoryArch):
-    # prefill's keys/values and the long-term memory's keys/values do not change while decoding
-    cache_names = KV_CACHE + ("cache_ltm",)
-    static_cache = KV_STATIC + ("cache_ltm",)
-
     def __init__(self, cfg: InfinityConfig):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
+        # prefill's keys/values and the long-term memory's keys/values do not change while decoding
+        self.cache_names = kv_cache_names(cfg.n_layers) + ("cache_ltm",)
+        self.static_cache = kv_static_names(cfg.n_layers) + ("cache_ltm",)
         d, N = cfg.d_model, cfg.memory_slots
         self.wte = nn.Embedding(cfg.vocab_size, d)
         self.wpe = nn.Embedding(cfg.positions(), d)
@@ -250,16 +249,17 @@ class Infinity(MemoryArch):
 
     def prefill(self, state, tokens, lengths):
         h, kvs, mems, key_ok, _ = self._run(state[0], state[1], tokens, lengths, False)
-        cache = kv_cache_start(torch.stack(kvs, dim=1), key_ok, lengths)
+        cache = kv_cache_start(kvs, key_ok, lengths)
         return self.head(last_real(h[:, 1:], lengths)), cache + (torch.stack(mems, dim=1),)
 
     def decode(self, token, cache):
-        cache_ltm = cache[5]
-        x, allowed, pasts = kv_decode_input(self, token, cache)
+        cache_ltm = cache[-1]
+        n_layers = len(self.layers)
+        x, allowed, pasts = kv_decode_input(self, token, cache, n_layers)
         new = []
         for n, layer in enumerate(self.layers):
             x, k, v = layer.forward_cached(x, pasts[n], allowed, cache_ltm[:, 2 * n], cache_ltm[:, 2 * n + 1],
                                            self.centers, self.widths)
             new += [k, v]
         logits = self.head(self.ln_f(x[:, 0]))
-        return logits, kv_decode_next(cache, new) + (cache_ltm,)
+        return logits, kv_decode_next(cache, new, n_layers) + (cache_ltm,)

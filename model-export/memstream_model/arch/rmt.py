@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Cache, ConfigError, MemoryArch, ModelConfig, State, StateSpec, register
-from .kv_cache import KV_CACHE, KV_STATIC, kv_decode, kv_prefill_outputs
+from .kv_cache import kv_cache_names, kv_decode, kv_prefill_outputs, kv_static_names
 
 NEG = -1e9  # a finite fill: exp underflows to 0 and no row is ever all -inf (memory is always visible)
 
@@ -222,8 +222,8 @@ class RMT(MemoryArch):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
-        self.cache_names = KV_CACHE + (("cache_shift",) if cfg.token_shift else ())
-        self.static_cache = KV_STATIC
+        self.cache_names = kv_cache_names(cfg.n_layers) + (("cache_shift",) if cfg.token_shift else ())
+        self.static_cache = kv_static_names(cfg.n_layers)
         d, M = cfg.d_model, cfg.memory_slots
         self.wte = nn.Embedding(cfg.vocab_size, d)
         self.wpe = nn.Embedding(cfg.positions(), d)
