@@ -31,7 +31,8 @@ export MEMSTREAM_THREADS="${MEMSTREAM_THREADS:-1}"
 # MODEL_SET, a JSON object merged into every stage's model config (e.g. '{"memory_slots": 8}');
 # STAGE2_SET, one merged into stages 2 and 3 only (identity extensions switched on there, e.g.
 # '{"write_ahead": 6}'); RUNS (default runs) holds the stages' directories; EXPORT (default
-# ../models/default) receives the export, and EXPORT=none skips it.
+# ../models/default) receives the export, and EXPORT=none skips it; STAGE2_FLAGS, training flags
+# added to stages 2 and 3 (a flag given again overrides the one before, e.g. '--w-kv 6').
 merge() { "$py" -c 'import json, sys; m = {}; [m.update(json.loads(a or "{}")) for a in sys.argv[1:]]; print(json.dumps(m))' "$@"; }
 model='{"d_model": 128, "n_layers": 2, "n_heads": 4, "memory_slots": 16, "chunk_length": 64, "max_new_tokens": 64, "mem_layers": 1, "token_shift": 3, "write_context": 6}'
 stage1_model="$(merge "$model" "${MODEL_SET:-}")"
@@ -49,7 +50,8 @@ mkdir -p "$stage1" "$stage2"
 . "$here/memory-task.sh"
 "$py" -m memstream_model train --out "$stage2" --resume --seed 1 --init-from "$stage1/ckpt.pt" "${memory_task[@]}" \
   --model-config "$stage2_model" --kv-facts 2 --kv-in-context 0.25 --curriculum-adaptive --curriculum-threshold 0.9 \
-  --lr 1.5e-3 --max-steps "${MEMORY_STEPS:-12000}" --max-minutes "${MEMORY_MINUTES:-80}" --threads "$MEMSTREAM_THREADS"
+  --lr 1.5e-3 --max-steps "${MEMORY_STEPS:-12000}" --max-minutes "${MEMORY_MINUTES:-80}" --threads "$MEMSTREAM_THREADS" \
+  ${STAGE2_FLAGS:-}
 # 3. runs/anywhere: from stage 2's weights, the same memory task with the facts anywhere in the
 #    first 57 tokens of their chunk (after up to 40 tokens of filler; --kv-offset). Stage 2 only ever
 #    saw them right after BOS, and its memory write learned that layout: with facts elsewhere it
@@ -58,7 +60,8 @@ stage3="$runs/anywhere"
 mkdir -p "$stage3"
 "$py" -m memstream_model train --out "$stage3" --resume --seed 3 --init-from "$stage2/ckpt.pt" "${memory_task[@]}" \
   --model-config "$stage2_model" --kv-facts 2 --kv-in-context 0.25 --curriculum-frac 0.02 --kv-offset 40 \
-  --lr 1e-3 --max-steps "${ANYWHERE_STEPS:-12000}" --max-minutes "${ANYWHERE_MINUTES:-55}" --threads "$MEMSTREAM_THREADS"
+  --lr 1e-3 --max-steps "${ANYWHERE_STEPS:-12000}" --max-minutes "${ANYWHERE_MINUTES:-55}" --threads "$MEMSTREAM_THREADS" \
+  ${STAGE2_FLAGS:-}
 "$py" -m memstream_model eval --checkpoint "$stage3/ckpt.pt" --out "$stage3/eval.json" | tee "$stage3/eval.txt"
 "$py" -m memstream_model eval --checkpoint "$stage3/ckpt.pt" --fact-offset 40 --out "$stage3/eval-anywhere.json" \
   | tee "$stage3/eval-anywhere.txt"
