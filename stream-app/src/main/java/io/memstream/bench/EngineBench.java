@@ -1,6 +1,5 @@
 package io.memstream.bench;
 
-import io.memstream.model.HostTensor;
 import io.memstream.model.ModelManifest;
 import io.memstream.model.ModelRuntime;
 import io.memstream.model.ModelSession;
@@ -8,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * The model path alone, as the processor calls it ({@link ModelSession}, DJL over ONNX Runtime):
@@ -26,13 +24,14 @@ final class EngineBench {
     private final ModelManifest manifest;
     private final ModelSession session;
     private final Settings settings;
-    private final SplittableRandom random = new SplittableRandom(6);
+    private final EngineWorkloads workloads;
 
     EngineBench(ModelRuntime runtime, Settings settings) {
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.session = runtime.sessionForCurrentThread();
         this.settings = settings;
+        this.workloads = new EngineWorkloads(runtime, 6);
     }
 
     Map<String, Object> run() {
@@ -238,83 +237,23 @@ final class EngineBench {
         return m;
     }
 
-    /** Greedy, fixed length (no end token), so every run does the same work. */
     private void cachedGeneration(float[][][] states, int[][] tokens, int n) {
-        int b = tokens.length;
-        long[] next = new long[b];
-        try (ModelSession.Decoding d = session.prefill(states, tokens)) {
-            for (int i = 0; i < n; i++) {
-                for (int row = 0; row < b; row++) {
-                    next[row] = argmax(d.logits()[row]);
-                }
-                if (i < n - 1) {
-                    d.decode(next);
-                }
-            }
-        }
+        workloads.cachedGeneration(session, states, tokens, n);
     }
 
-    /** The same tokens without a cache: prefill over chunk + generated-so-far for every new token. */
     private void recomputedGeneration(float[][][] states, int[][] tokens, int n) {
-        int b = tokens.length;
-        int len = tokens[0].length;
-        long[] window = new long[b * (len + n)];
-        Map<String, HostTensor> in = new LinkedHashMap<>();
-        for (int s = 0; s < manifest.state().size(); s++) {
-            ModelManifest.StateSpec spec = manifest.state().get(s);
-            in.put(spec.name(), HostTensor.of(spec.stackRows(states, s), spec.batchShape(b)));
-        }
-        for (int i = 0; i < n; i++) {
-            int l = len + i;
-            long[] ids = new long[b * l];
-            long[] lengths = new long[b];
-            for (int row = 0; row < b; row++) {
-                for (int t = 0; t < len; t++) {
-                    ids[row * l + t] = tokens[row][t];
-                }
-                for (int t = 0; t < i; t++) {
-                    ids[row * l + len + t] = window[row * (len + n) + len + t];
-                }
-                lengths[row] = l;
-            }
-            in.put(ModelManifest.TOKENS, HostTensor.of(ids, b, l));
-            in.put(ModelManifest.LENGTHS, HostTensor.of(lengths, b));
-            float[] logits = session.call(ModelManifest.PREFILL, in).get(ModelManifest.LOGITS).floats();
-            int v = manifest.tokenizer().vocabSize();
-            for (int row = 0; row < b; row++) {
-                float[] r = new float[v];
-                System.arraycopy(logits, row * v, r, 0, v);
-                window[row * (len + n) + len + i] = argmax(r);
-            }
-        }
+        workloads.recomputedGeneration(session, states, tokens, n);
     }
 
     private float[][][] states(int b) {
-        float[][][] s = new float[b][][];
-        for (int i = 0; i < b; i++) {
-            s[i] = runtime.initialState();
-        }
-        return s;
+        return workloads.states(b);
     }
 
-    /** Random byte tokens: the model's cost does not depend on which bytes it reads. */
     private int[][] tokens(int b, int len) {
-        int[][] t = new int[b][len];
-        for (int[] row : t) {
-            for (int i = 0; i < len; i++) {
-                row[i] = 32 + random.nextInt(95);
-            }
-        }
-        return t;
+        return workloads.tokens(b, len);
     }
 
     static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return EngineWorkloads.argmax(logits);
     }
 }
