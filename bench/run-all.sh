@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
 # Usage: bench/run-all.sh [quick|engine]    ("quick": seconds-long smoke sizes, the figures mean
-# nothing; "engine": only the engine and its Python baselines, the first four runs, about 5 minutes)
+# nothing; "engine": only the engine, its Python baselines and its JMH run, about 8 minutes)
 # BENCH_MODEL: the model directory (default models/default); BENCH_PLOT: where the history-cost
 # plot goes (default docs/history_cost.png).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
@@ -40,6 +40,8 @@ t=(--warmup-s 1 --measure-s 3 --min-reps 10)
 "$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
 OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine.json" \
     --out "$out/python_baseline_omp_passive.json"
+# The same engine workloads under JMH (bench/jmh; its JSON is jmh_engine.json).
+BENCH_OUT="$out" MODEL="$model" THREADS="$threads" bench/jmh.sh >&2
 if [ "${1:-}" = engine ]; then
   exit 0
 fi
