@@ -181,6 +181,33 @@ def total_loss(cfg: TrainConfig, parts):
     return t
 
 
+class TrainingClock:
+    """Training time, for the time box and the time schedule: the wall time of each step, except
+    that a step that took over PAUSE_FACTOR times the recent average counts as the average. A
+    stopped process (`kill -STOP` while a benchmark needs the cores, then `kill -CONT`) or a
+    suspended machine does not use up the box; a contended CPU, which slows every step, still does."""
+
+    PAUSE_FACTOR = 10.0
+
+    def __init__(self, elapsed: float = 0.0, now=time.monotonic):
+        self.elapsed = elapsed  # seconds of training time so far (a resumed run starts from its checkpoint's)
+        self.paused = 0.0       # seconds not counted
+        self._now = now
+        self._last = now()
+        self._avg = None
+
+    def tick(self) -> float:
+        """Counts the time since the last tick; returns the training time so far."""
+        t = self._now()
+        dt, self._last = t - self._last, t
+        if self._avg is not None and dt > self.PAUSE_FACTOR * self._avg:
+            self.paused += dt - self._avg
+            dt = self._avg
+        self._avg = dt if self._avg is None else 0.9 * self._avg + 0.1 * dt
+        self.elapsed += dt
+        return self.elapsed
+
+
 def progress(cfg: TrainConfig, step: int, elapsed: float) -> float:
     """Share of the run done. Step-based by default (bit-reproducible); with time_schedule the
     time box counts too, so that on a shared, contended CPU the learning-rate decay and the
@@ -291,10 +318,10 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     kv = data.KVConfig(n_facts=cfg.kv_facts, max_offset=cfg.kv_offset)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model {cfg.arch} {n_params} parameters on {dev}; config {json.dumps(asdict(cfg))}")
-    t0, toks_done, step = time.time(), 0, start
+    clock, toks_done, step = TrainingClock(elapsed0), 0, start
     train_cfg = asdict(cfg)
     while step < cfg.max_steps:
-        elapsed = elapsed0 + time.time() - t0
+        elapsed = clock.tick()
         if cfg.max_minutes and elapsed > cfg.max_minutes * 60:
             log(f"time limit of {cfg.max_minutes} min reached at step {step}")
             break
@@ -324,7 +351,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
                 acc_ema = 0.0
                 log(f"curriculum: distance up to {adaptive_d} from step {step}")
         if step % cfg.log_every == 0 or step == cfg.max_steps:
-            el = time.time() - t0
+            el = clock.elapsed - elapsed0
             tps = toks_done / max(el, 1e-9)
             left = (cfg.max_steps - step) * el / max(1, step - start)
             if cfg.max_minutes:
@@ -335,13 +362,14 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
                 f"recall {v['recall']:.3f} mem {v['mem']:.4f} vic {v['vic']:.4f} dmax {dmax} "
                 f"lr {lr:.2e} tok/s {tps:.0f} ETA {left / 60:.1f} min")
         if step % cfg.ckpt_every == 0:
-            checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
+            checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": clock.elapsed,
                                                                    "adaptive_d": adaptive_d, "acc_ema": acc_ema,
                                                                    "carry": carry})
-    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": elapsed0 + time.time() - t0,
+    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": clock.tick(),
                                                            "adaptive_d": adaptive_d, "acc_ema": acc_ema,
                                                            "carry": carry})
-    log(f"saved {ck_path} at step {step} after {(time.time() - t0) / 60:.1f} min")
+    paused = f" ({clock.paused / 60:.1f} min paused, not counted)" if clock.paused else ""
+    log(f"saved {ck_path} at step {step} after {(clock.elapsed - elapsed0) / 60:.1f} min of training{paused}")
     return ck_path
 
 

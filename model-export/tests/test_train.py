@@ -278,3 +278,25 @@ def test_other_architectures_train(corpus_dir, tmp_path, arch):
     train.run(cfg(corpus_dir, arch=arch, max_steps=2), str(tmp_path / arch), log=lines.append)
     steps = [l for l in lines if l.startswith("step")]
     assert len(steps) == 2 and all("nan" not in l.split("kv_acc")[0] for l in steps)
+
+
+def test_training_clock_counts_steps_but_not_a_pause():
+    """The time box counts each step's wall time, a contended CPU's slower steps too, but not a
+    stop of the process (kill -STOP for a benchmark): that step counts as the recent average."""
+    t = [0.0]
+    clock = train.TrainingClock(elapsed=100.0, now=lambda: t[0])
+    for _ in range(20):
+        t[0] += 1.0
+        clock.tick()
+    assert clock.elapsed == pytest.approx(120.0)
+    for _ in range(10):  # three times slower: counted in full
+        t[0] += 3.0
+        clock.tick()
+    assert clock.elapsed == pytest.approx(150.0)
+    avg = clock._avg
+    t[0] += 900.0  # stopped for 15 minutes
+    clock.tick()
+    assert clock.elapsed == pytest.approx(150.0 + avg)
+    assert clock.paused == pytest.approx(900.0 - avg)
+    t[0] += 1.0
+    assert clock.tick() == pytest.approx(151.0 + avg)
