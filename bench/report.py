@@ -62,6 +62,27 @@ def python(r, title=""):
     return "\n".join(out)
 
 
+def jmh(results):
+    """The engine under JMH (bench/jmh.sh): ms per call with JMH's error, tokens/s, the ratios."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import jmh_report
+    lines = ["### Engine under JMH (`bench/jmh.sh`: JMH 1.37, 3 x 1 s warm-up, 5 x 2 s measured, 1 fork)", "",
+             "| benchmark | batch | ms per call (99.9% error) | tokens/s |", "|---|---|---|---|"]
+    for r, (name, batch, ms, tps) in zip(results, jmh_report.rows(results)):
+        err = r["primaryMetric"].get("scoreError")
+        err = f" ± {err:.2f}" if isinstance(err, (int, float)) and err == err else ""
+        lines.append(f"| {name} | {batch} | {ms:.2f}{err} | {tps:.0f} |")
+    by = {(n, b): ms for n, b, ms, _ in jmh_report.rows(results)}
+    for b in (1, 8):
+        if ("generateCached", b) in by and ("generateRecomputed", b) in by:
+            lines.append(f"\nCached decoding against recomputation, 64 new tokens, batch {b}: "
+                         f"**{by[('generateRecomputed', b)] / by[('generateCached', b)]:.2f}x**.")
+    if ("generateStreamsBatched", 32) in by and ("generateStreamsOneAtATime", 32) in by:
+        lines.append(f"\n32 streams x 64 tokens batched against one stream at a time: "
+                     f"**{by[('generateStreamsOneAtATime', 32)] / by[('generateStreamsBatched', 32)]:.2f}x**.")
+    return "\n".join(lines)
+
+
 def ort(rs):
     out = ["### ONNX Runtime session options (`memstream bench ort`)", ""]
     out += ["| pool | optimisation | spinning | step B=1 ms | step B=32 ms | 2 threads x step B=8 ms |", "|---|---|---|---|---|---|"]
@@ -248,6 +269,9 @@ def main(d):
         r = load(d, name)
         if r:
             parts.append(engine(r))
+    r = load(d, "jmh_engine.json")
+    if r:
+        parts.append(jmh(r))
     r = load(d, "python_baseline.json")
     if r:
         parts.append(python(r))

@@ -35,3 +35,14 @@ def test_ratios_printed(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cached decoding against recomputation, batch 1: 7.50x" in out
     assert "32 streams batched against one at a time: 4.50x" in out
+
+
+def test_report_has_the_jmh_table(tmp_path, capsys):
+    import report
+    results = [result("generateStreamsBatched", 100.0, streams=32), result("generateStreamsOneAtATime", 600.0, streams=32)]
+    results[0]["primaryMetric"]["scoreError"] = 5.0
+    (tmp_path / "jmh_engine.json").write_text(json.dumps(results))
+    report.main(str(tmp_path))
+    out = capsys.readouterr().out
+    assert "| generateStreamsBatched | 32 | 100.00 ± 5.00 | 20480 |" in out
+    assert "batched against one stream at a time: **6.00x**" in out
