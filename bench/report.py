@@ -281,7 +281,8 @@ def main(d):
     rs = [x for x in (load(d, n) for n in ("ort_options.json", "ort_options_global_spin.json", "ort_options_global_nospin.json")) if x]
     if rs:
         parts.append(ort(rs))
-    names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak", "e2e_2threads",
+    names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak",
+             "e2e_paced_half_peak_repeat", "e2e_paced_half_peak_one_warmup_chunk", "e2e_2threads",
              "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_smoke"]
     e = [(n, load(d, n + ".json")) for n in names]
     e = [(n, r) for n, r in e if r]

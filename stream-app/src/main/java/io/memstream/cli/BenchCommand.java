@@ -128,6 +128,11 @@ final class BenchCommand implements Runnable {
         @Option(names = "--engine-s", defaultValue = "3", description = "Seconds for each engine-alone comparison.")
         double engineSeconds;
 
+        @Option(names = "--paced-warmup-s", defaultValue = "3",
+                description = "With --rate: seconds of warm-up streams sent at the same rate before the clock starts, "
+                        + "reported apart (default: ${DEFAULT-VALUE}; 0: one warm-up chunk only).")
+        double pacedWarmupSeconds;
+
         @Option(names = "-D", paramLabel = "KEY=VALUE", description = "memstream/Streams setting, e.g. -D batch.max.size=1")
         java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
 
@@ -145,11 +150,11 @@ final class BenchCommand implements Runnable {
                     Integer.toString(chunks), "--chunk-bytes", Integer.toString(chunkBytes), "--new-tokens",
                     Integer.toString(newTokens), "--rate", Double.toString(rate), "--partitions",
                     Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
-                    Double.toString(engineSeconds)));
+                    Double.toString(engineSeconds), "--paced-warmup-s", Double.toString(pacedWarmupSeconds)));
             overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
             args.addAll(List.of("--out", out.toString()));
             Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
-                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds), out,
+                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds, pacedWarmupSeconds), out,
                     parent.commandLine("e2e", args.toArray(String[]::new)));
             return 0;
         }

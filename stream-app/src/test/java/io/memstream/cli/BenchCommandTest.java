@@ -45,8 +45,11 @@ class BenchCommandTest {
     void pacedEndToEndBenchmarkAccountsForEveryOutputByTheSecond() throws Exception {
         JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "1", "e2e",
                 "--streams", "2", "--chunks", "3", "--rate", "20", "--engine-s", "0", "-D", "batch.max.size=2",
-                "--out", dir.resolve("e2e.json").toString());
+                "--paced-warmup-s", "0.2", "--out", dir.resolve("e2e.json").toString());
         assertEquals(6, r.path("outputs").asInt());
+        // 0.2 s at 20 chunks/s: four warm-up chunks of streams of their own, counted apart
+        assertEquals(4, r.path("paced_warmup").path("outputs").asInt());
+        assertEquals(0.2, r.path("settings").path("paced_warmup_s").asDouble(), 1e-9);
         int counted = 0;
         double worst = 0;
         for (JsonNode second : r.path("latency_by_second")) {
@@ -55,7 +58,7 @@ class BenchCommandTest {
             assertTrue(second.path("p99_ms").asDouble() <= second.path("max_ms").asDouble());
             worst = Math.max(worst, second.path("max_ms").asDouble());
         }
-        assertEquals(6, counted, "every output in exactly one second of the run; the warm-up chunk in none");
+        assertEquals(6, counted, "every output in exactly one second of the run; the warm-up outputs in none");
         assertEquals(r.path("latency_max_ms").asDouble(), worst, 1e-9);
         assertTrue(r.path("first_output_latency_ms").asDouble() > 0, "the warm-up chunk's latency is reported");
         int batched = 0;
