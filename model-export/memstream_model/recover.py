@@ -5,10 +5,10 @@ the exported graphs. Their initializers are the model's weights, mostly under an
 (`onnx::MatMul_1290`, a transposed Linear weight; `onnx::Mul_1287`, one row of a token-shift
 mix). Which parameter each one is depends only on the code that exported the graphs, so:
 
-1. `map` (run with the exporting commit's code on PYTHONPATH) builds the same architecture with a
-   distinct random value in every weight, exports it, and finds each initializer's parameter by
-   value: as it is, transposed, or one row of it;
-2. `recover` (run with today's code) fills a model from the committed initializers by that map,
+1. the map (`initializer_map`, run with the exporting commit's code on PYTHONPATH) builds the same
+   architecture with a distinct random value in every weight, exports it, and finds the parameter
+   behind each weight a node reads, by value: as it is, transposed, reshaped, or one row of it;
+2. `recover` (run with today's code) fills a model from the committed graphs by that map,
    takes the first memory from `initial_state/`, checks the model against the committed golden
    step vectors, and writes a checkpoint that `train --init-from` and `export` accept. Training-only
    weights (rmt's recall decoder) are not in any graph and start fresh.
@@ -41,11 +41,10 @@ def _manifest(model_dir: str) -> dict:
 
 
 def initializer_map(model_dir: str) -> Dict[str, List]:
-    """{graph: [[node index, input slot, op type, parameter, "id" | "T" | "reshape" | "row", row],
-    ...]} for the
-    code on the import path. Weights are found by where the graph reads them, not by initializer
-    name: the exporter merges initializers of equal value (zero biases of an untrained model), so
-    the names differ between exports of one code while the nodes do not."""
+    """{graph: [[node index, input slot, op type, parameter, "id" | "T" | "reshape" | "row", row], ...]}
+    for the code on the import path. Weights are found by the node that reads them, not by
+    initializer name: the exporter merges initializers of equal value (the zero biases of an
+    untrained model), so names differ between two exports of one code while the nodes do not."""
     import onnx
     from onnx import numpy_helper
 
