@@ -185,19 +185,21 @@ class TrainingClock:
     """Training time, for the time box and the time schedule: the wall time of each step, except
     that a step that took over PAUSE_FACTOR times the recent average counts as the average. A
     stopped process (`kill -STOP` while a benchmark needs the cores, then `kill -CONT`) or a
-    suspended machine does not use up the box; a contended CPU, which slows every step, still does."""
+    suspended machine does not use up the box; a contended CPU, which slows every step, still does.
+    `tick` goes after each step, so every interval it measures holds one step's work (an interval
+    with none, taken as the average, would make every later step look like a pause)."""
 
     PAUSE_FACTOR = 10.0
 
-    def __init__(self, elapsed: float = 0.0, now=time.monotonic):
+    def __init__(self, elapsed: float = 0.0, now=None):
         self.elapsed = elapsed  # seconds of training time so far (a resumed run starts from its checkpoint's)
         self.paused = 0.0       # seconds not counted
-        self._now = now
-        self._last = now()
+        self._now = now or time.monotonic
+        self._last = self._now()
         self._avg = None
 
     def tick(self) -> float:
-        """Counts the time since the last tick; returns the training time so far."""
+        """Counts the time since the last tick (one step); returns the training time so far."""
         t = self._now()
         dt, self._last = t - self._last, t
         if self._avg is not None and dt > self.PAUSE_FACTOR * self._avg:
@@ -321,7 +323,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
     clock, toks_done, step = TrainingClock(elapsed0), 0, start
     train_cfg = asdict(cfg)
     while step < cfg.max_steps:
-        elapsed = clock.tick()
+        elapsed = clock.elapsed
         if cfg.max_minutes and elapsed > cfg.max_minutes * 60:
             log(f"time limit of {cfg.max_minutes} min reached at step {step}")
             break
@@ -342,6 +344,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
+        clock.tick()
         step += 1
         toks_done += parts["tokens"]
         if parts["kv_acc"] == parts["kv_acc"]:  # not NaN: this batch had answers
@@ -365,7 +368,7 @@ def run(cfg: TrainConfig, out: str, resume: bool = False, log=print) -> str:
             checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": clock.elapsed,
                                                                    "adaptive_d": adaptive_d, "acc_ema": acc_ema,
                                                                    "carry": carry})
-    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": clock.tick(),
+    checkpoint.save(ck_path, model, train_cfg, step, opt, {"elapsed": clock.elapsed,
                                                            "adaptive_d": adaptive_d, "acc_ema": acc_ema,
                                                            "carry": carry})
     paused = f" ({clock.paused / 60:.1f} min paused, not counted)" if clock.paused else ""

@@ -300,3 +300,19 @@ def test_training_clock_counts_steps_but_not_a_pause():
     assert clock.paused == pytest.approx(900.0 - avg)
     t[0] += 1.0
     assert clock.tick() == pytest.approx(151.0 + avg)
+
+
+def test_time_box_stops_a_run_whose_steps_take_time(corpus_dir, tmp_path, monkeypatch):
+    """The clock as the training loop uses it: with every reading of the clock 10 s after the one
+    before, a one-minute box stops the run after a few steps, long before max_steps."""
+    t = [0.0]
+
+    def fake_monotonic():
+        t[0] += 10.0
+        return t[0]
+    monkeypatch.setattr(train.time, "monotonic", fake_monotonic)
+    lines = []
+    train.run(cfg(corpus_dir, max_steps=40, max_minutes=1.0), str(tmp_path / "r"), log=lines.append)
+    stop = [l for l in lines if l.startswith("time limit")]
+    assert stop, lines[-3:]
+    assert int(stop[0].rsplit(" ", 1)[-1]) < 10
