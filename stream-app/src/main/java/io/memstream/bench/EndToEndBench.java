@@ -9,10 +9,6 @@ import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.DemoTexts;
 import io.memstream.embedded.EmbeddedKafkaBroker;
-import io.memstream.model.DeviceChoice;
-import io.memstream.model.ModelRuntime;
-import io.memstream.model.ModelSession;
-import io.memstream.schema.Continuation;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
 import io.memstream.topology.TopologyConfig;
@@ -22,22 +18,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -83,7 +72,8 @@ final class EndToEndBench {
             deleteQuietly(work);
         }
         // After the broker has stopped: the engine alone, with nothing of Kafka left running.
-        result.put("engine_alone", engineAlone(config, (double) result.get("mean_batch_size")));
+        result.put("engine_alone", new EngineAloneComparison(modelDir, threads, s.streamThreads(), s.newTokens(),
+                s.engineSeconds()).run(config, (double) result.get("mean_batch_size")));
         addRatios(result);
         return result;
     }
@@ -183,7 +173,7 @@ final class EndToEndBench {
             }
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
-            Collected c = collect(reader, chunks.size(), start);
+            CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             Map<String, Object> m = c.summary(start, startWall);
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
             m.put("note", "latency counts from publication, before the processor started: it is queueing time here");
@@ -205,7 +195,7 @@ final class EndToEndBench {
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
-            Collected c = collect(reader, chunks.size(), start);
+            CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             sender.join();
             Map<String, Object> m = c.summary(start, startWall);
             m.put("first_output_latency_ms", Timings.round(firstOutputMillis));
@@ -252,7 +242,7 @@ final class EndToEndBench {
                 .map(c -> TokenChunk.newBuilder(c).setStreamId("bench-warm-" + c.getStreamId()).build()).toList();
         long start = System.nanoTime();
         Thread sender = sendPaced(producer, warm, start);
-        Collected c = collect(reader, n, start);
+        CommittedOutputs c = CommittedOutputs.read(reader, n, start);
         sender.join();
         Timings t = Timings.of(c.latencyMillis());
         Map<String, Object> m = new LinkedHashMap<>();
@@ -275,208 +265,7 @@ final class EndToEndBench {
         producer.send(TokenChunk.newBuilder(template).setStreamId("bench-warm-up").setSeq(0)
                 .setProducedAt(Instant.now()).build());
         producer.flush();
-        return collect(reader, 1, System.nanoTime()).latencyMillis()[0];
-    }
-
-    /** What the reader saw: arrival time (ns since start), latency (ms) and the continuation. */
-    private record Collected(long[] arrivalNanos, double[] latencyMillis, List<Continuation> outputs) {
-
-        Map<String, Object> summary(long start, long startWall) {
-            int n = outputs.size();
-            double seconds = (Arrays.stream(arrivalNanos).max().orElse(start) - start) / 1e9;
-            long absorbed = outputs.stream().mapToLong(c -> c.getStats().getChunkTokens()).sum();
-            long generated = outputs.stream().mapToLong(c -> c.getTokens().size()).sum();
-            double meanBatch = outputs.stream().mapToInt(c -> c.getStats().getBatchSize()).average().orElse(0);
-            Timings latency = Timings.of(latencyMillis);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("outputs", n);
-            m.put("seconds", Timings.round(seconds));
-            m.put("chunks_per_s", Timings.round(n / seconds));
-            m.put("tokens_absorbed", absorbed);
-            m.put("absorbed_tokens_per_s", Timings.round(absorbed / seconds));
-            m.put("tokens_generated", generated);
-            m.put("generated_tokens_per_s", Timings.round(generated / seconds));
-            m.put("mean_batch_size", Timings.round(meanBatch));
-            m.putAll(steady(absorbed / (double) Math.max(1, n)));
-            m.put("latency_p50_ms", Timings.round(latency.quantile(0.5)));
-            m.put("latency_p99_ms", Timings.round(latency.quantile(0.99)));
-            m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
-            m.put("latency_by_second", latencyBySecond(start));
-            m.put("model_ms_per_output_median", Timings.round(Timings.of(outputs.stream()
-                    .mapToDouble(c -> c.getStats().getInferenceMillis()).toArray()).median()));
-            // Each batch's model time is in every one of its outputs: split it across them to count it once.
-            double modelSeconds = outputs.stream()
-                    .mapToDouble(c -> c.getStats().getInferenceMillis() / Math.max(1, c.getStats().getBatchSize())).sum() / 1e3;
-            m.put("model_seconds", Timings.round(modelSeconds));
-            m.put("model_share_of_wall_time", Timings.round(modelSeconds / seconds));
-            return m;
-        }
-
-        /**
-         * Outputs and their latency p50 / p99 / max, by the second of the run in which they arrived:
-         * where in the run the whole-run p99 comes from (the start, a stall, the tail), which the
-         * whole-run and steady figures alone do not say.
-         */
-        private List<Map<String, Object>> latencyBySecond(long start) {
-            Map<Integer, List<Integer>> bySecond = new TreeMap<>();
-            for (int i = 0; i < arrivalNanos.length; i++) {
-                int second = (int) ((arrivalNanos[i] - start) / 1_000_000_000L);
-                bySecond.computeIfAbsent(second, x -> new ArrayList<>()).add(i);
-            }
-            List<Map<String, Object>> rows = new ArrayList<>();
-            for (Map.Entry<Integer, List<Integer>> e : bySecond.entrySet()) {
-                List<Integer> at = e.getValue();
-                Timings t = Timings.of(at.stream().mapToDouble(i -> latencyMillis[i]).toArray());
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("second", e.getKey());
-                row.put("outputs", at.size());
-                row.put("p50_ms", Timings.round(t.quantile(0.5)));
-                row.put("p99_ms", Timings.round(t.quantile(0.99)));
-                row.put("max_ms", Timings.round(t.quantile(1.0)));
-                // The model's share of the latency: a slow start in the model (first calls) shows here,
-                // one elsewhere (fetches, commits, the reader) does not.
-                row.put("model_ms_p50", Timings.round(Timings.of(at.stream()
-                        .mapToDouble(i -> outputs.get(i).getStats().getInferenceMillis()).toArray()).median()));
-                row.put("mean_batch_size", Timings.round(at.stream()
-                        .mapToInt(i -> outputs.get(i).getStats().getBatchSize()).average().orElse(0)));
-                rows.add(row);
-            }
-            return rows;
-        }
-
-        /**
-         * Throughput and latency between the arrival of the 10th and the 90th percentile output: the
-         * middle of the run, without the start (first fetches, JIT compilation, ONNX Runtime's first
-         * call at each batch shape) and the tail (the last, partly filled batches). The engine-alone
-         * figures it is compared with also leave out their warm-up.
-         */
-        private Map<String, Object> steady(double tokensPerOutput) {
-            long[] sorted = arrivalNanos.clone();
-            Arrays.sort(sorted);
-            Map<String, Object> m = new LinkedHashMap<>();
-            int lo = sorted.length / 10;
-            int hi = sorted.length * 9 / 10;
-            double seconds = (sorted[Math.max(lo, hi - 1)] - sorted[lo]) / 1e9;
-            if (hi - lo < 2 || seconds <= 0) {
-                return m;
-            }
-            int intervals = hi - 1 - lo;   // outputs that arrived after the first one timed
-            m.put("steady_outputs", hi - lo);
-            m.put("steady_seconds", Timings.round(seconds));
-            m.put("steady_chunks_per_s", Timings.round(intervals / seconds));
-            m.put("steady_absorbed_tokens_per_s", Timings.round(intervals * tokensPerOutput / seconds));
-            // latency of the same middle outputs (arrays are in arrival order): no start-up queueing
-            Timings latency = Timings.of(Arrays.copyOfRange(latencyMillis, lo, hi));
-            m.put("steady_latency_p50_ms", Timings.round(latency.quantile(0.5)));
-            m.put("steady_latency_p99_ms", Timings.round(latency.quantile(0.99)));
-            return m;
-        }
-    }
-
-    private static Collected collect(ContinuationReader reader, int expected, long start) {
-        long[] arrivals = new long[expected];
-        double[] latencies = new double[expected];
-        List<Continuation> outputs = new ArrayList<>(expected);
-        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
-        int lastReport = 0;
-        while (outputs.size() < expected) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("only " + outputs.size() + " of " + expected + " outputs after 20 minutes");
-            }
-            for (ConsumerRecord<String, Continuation> r : reader.poll(Duration.ofMillis(50))) {
-                if (outputs.size() == expected) {
-                    break;
-                }
-                long now = System.nanoTime();
-                arrivals[outputs.size()] = now;
-                latencies[outputs.size()] = System.currentTimeMillis() - r.timestamp();
-                outputs.add(r.value());
-            }
-            if (outputs.size() - lastReport >= Math.max(1, expected / 4)) {
-                lastReport = outputs.size();
-                BenchOutput.progress("%d/%d outputs after %.1f s", outputs.size(), expected, (System.nanoTime() - start) / 1e9);
-            }
-        }
-        return new Collected(arrivals, latencies, outputs);
-    }
-
-    /**
-     * The model path alone, timed in this JVM after the broker has stopped, with the processor's
-     * model settings (threads, ONNX Runtime tuning) and as many callers as it had stream threads, each
-     * with its own session: full-chunk steps at the configured batch size and at the mean batch the
-     * processor actually formed, plus generation when the run generated (one stream thread only).
-     */
-    private Map<String, Object> engineAlone(MemstreamConfig config, double meanBatch) throws Exception {
-        Map<String, Object> m = new LinkedHashMap<>();
-        int callers = s.streamThreads();
-        // One thread per caller for the whole comparison: each keeps its session across batch sizes,
-        // and a failed call surfaces here through its future.
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
-        try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads, config.ortTuning())) {
-            int chunkLen = runtime.manifest().chunkLength();
-            for (int b : new int[] {config.topology().batchMaxSize(), Math.max(1, (int) Math.round(meanBatch))}) {
-                if (m.containsKey("batch_" + b)) {
-                    continue;
-                }
-                float[][][] states = new float[b][][];
-                int[][] tokens = new int[b][chunkLen];
-                for (int i = 0; i < b; i++) {
-                    states[i] = runtime.initialState();
-                    Arrays.fill(tokens[i], 'e');
-                }
-                Callable<Timings> caller = () -> {
-                    ModelSession session = runtime.sessionForCurrentThread();
-                    return Timings.measure(() -> session.step(states, tokens), 1.0, s.engineSeconds(), 5);
-                };
-                List<Timings> perCaller = new ArrayList<>();
-                for (Future<Timings> f : pool.invokeAll(java.util.Collections.nCopies(callers, caller))) {
-                    perCaller.add(f.get());
-                }
-                Map<String, Object> row = new LinkedHashMap<>(perCaller.get(0).summary());
-                double tokensPerS = 0;
-                for (Timings t : perCaller) {
-                    tokensPerS += b * chunkLen / (t.median() / 1e3);
-                }
-                row.put("callers", callers);
-                row.put("absorbed_tokens_per_s", Timings.round(tokensPerS));
-                if (s.newTokens() > 0 && callers == 1) {
-                    row.putAll(generation(runtime, states, tokens));
-                }
-                m.put("batch_" + b, row);
-                BenchOutput.progress("engine alone at B=%d, %d caller(s): step %.2f ms median (first caller)", b, callers,
-                        perCaller.get(0).median());
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-        return m;
-    }
-
-    /** Step then generation of s.newTokens() for every row, as the processor does for a generating batch. */
-    private Map<String, Object> generation(ModelRuntime runtime, float[][][] states, int[][] tokens) {
-        ModelSession session = runtime.sessionForCurrentThread();
-        int b = tokens.length;
-        int chunkLen = runtime.manifest().chunkLength();
-        int n = Math.min(s.newTokens(), runtime.manifest().maxNewTokens());
-        Timings both = Timings.measure(() -> {
-            session.step(states, tokens);
-            long[] next = new long[b];
-            try (ModelSession.Decoding d = session.prefill(states, tokens)) {
-                for (int i = 0; i < n; i++) {
-                    for (int r = 0; r < b; r++) {
-                        next[r] = EngineBench.argmax(d.logits()[r]);
-                    }
-                    if (i < n - 1) {
-                        d.decode(next);
-                    }
-                }
-            }
-        }, 1.0, s.engineSeconds(), 3);
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("step_and_generate", both.summary());
-        row.put("absorbed_tokens_per_s_with_generation", Timings.round(b * chunkLen / (both.median() / 1e3)));
-        row.put("generated_tokens_per_s", Timings.round(b * n / (both.median() / 1e3)));
-        return row;
+        return CommittedOutputs.read(reader, 1, System.nanoTime()).latencyMillis()[0];
     }
 
     /**

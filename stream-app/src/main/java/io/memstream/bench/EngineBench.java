@@ -49,8 +49,8 @@ final class EngineBench {
         List<Map<String, Object>> rows = new ArrayList<>();
         int len = manifest.chunkLength();
         for (int b : settings.stepBatches()) {
-            float[][][] states = states(b);
-            int[][] tokens = tokens(b, len);
+            float[][][] states = workloads.states(b);
+            int[][] tokens = workloads.tokens(b, len);
             Timings t = Timings.measure(() -> session.step(states, tokens),
                     settings.warmupSeconds(), settings.measureSeconds(), settings.minReps());
             Map<String, Object> row = new LinkedHashMap<>();
@@ -68,8 +68,8 @@ final class EngineBench {
     private List<Map<String, Object>> decode() {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int b : settings.decodeBatches()) {
-            float[][][] states = states(b);
-            int[][] tokens = tokens(b, manifest.chunkLength());
+            float[][][] states = workloads.states(b);
+            int[][] tokens = workloads.tokens(b, manifest.chunkLength());
             // A fresh prefill whenever the cache has grown to the model's limit, outside the timed call.
             ModelSession.Decoding[] d = {session.prefill(states, tokens)};
             int[] used = {0};
@@ -83,7 +83,7 @@ final class EngineBench {
                         used[0] = 0;
                     }
                     for (int row = 0; row < b; row++) {
-                        next[row] = argmax(d[0].logits()[row]);
+                        next[row] = EngineWorkloads.argmax(d[0].logits()[row]);
                     }
                     d[0].decode(next);
                     used[0]++;
@@ -110,11 +110,11 @@ final class EngineBench {
         List<Map<String, Object>> rows = new ArrayList<>();
         int n = Math.min(settings.newTokens(), manifest.maxNewTokens());
         for (int b : new int[] {1, 8}) {
-            float[][][] states = states(b);
-            int[][] tokens = tokens(b, manifest.chunkLength());
-            Timings cached = Timings.measure(() -> cachedGeneration(states, tokens, n),
+            float[][][] states = workloads.states(b);
+            int[][] tokens = workloads.tokens(b, manifest.chunkLength());
+            Timings cached = Timings.measure(() -> EngineWorkloads.cachedGeneration(session, states, tokens, n),
                     settings.warmupSeconds(), settings.measureSeconds(), Math.max(3, settings.minReps() / 4));
-            Timings recompute = Timings.measure(() -> recomputedGeneration(states, tokens, n),
+            Timings recompute = Timings.measure(() -> EngineWorkloads.recomputedGeneration(session, states, tokens, n),
                     settings.warmupSeconds(), settings.measureSeconds(), Math.max(3, settings.minReps() / 4));
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("batch", b);
@@ -136,13 +136,13 @@ final class EngineBench {
     private Map<String, Object> batchedGeneration() {
         int s = settings.generationStreams();
         int n = Math.min(settings.newTokens(), manifest.maxNewTokens());
-        float[][][] states = states(s);
-        int[][] tokens = tokens(s, manifest.chunkLength());
-        Timings batched = Timings.measure(() -> cachedGeneration(states, tokens, n),
+        float[][][] states = workloads.states(s);
+        int[][] tokens = workloads.tokens(s, manifest.chunkLength());
+        Timings batched = Timings.measure(() -> EngineWorkloads.cachedGeneration(session, states, tokens, n),
                 settings.warmupSeconds(), settings.measureSeconds(), 3);
         Timings oneByOne = Timings.measure(() -> {
             for (int i = 0; i < s; i++) {
-                cachedGeneration(new float[][][] {states[i]}, new int[][] {tokens[i]}, n);
+                EngineWorkloads.cachedGeneration(session, new float[][][] {states[i]}, new int[][] {tokens[i]}, n);
             }
         }, settings.warmupSeconds(), settings.measureSeconds(), 3);
         Map<String, Object> row = new LinkedHashMap<>();
@@ -176,8 +176,8 @@ final class EngineBench {
 
     private void twoThreads(java.util.concurrent.ExecutorService pool, List<Map<String, Object>> rows, int len) {
         for (int b : new int[] {8, 32}) {
-            float[][][] states = states(b);
-            int[][] tokens = tokens(b, len);
+            float[][][] states = workloads.states(b);
+            int[][] tokens = workloads.tokens(b, len);
             io.memstream.model.MergingStepper merging = runtime.mergingStepper(2 * b);
             for (boolean merge : new boolean[] {false, true}) {
                 long calls0 = merging.calls();
@@ -235,25 +235,5 @@ final class EngineBench {
         Map<String, Object> m = t.summary();
         m.put("tokens_per_s", Timings.round(tokens / (t.median() / 1e3)));
         return m;
-    }
-
-    private void cachedGeneration(float[][][] states, int[][] tokens, int n) {
-        workloads.cachedGeneration(session, states, tokens, n);
-    }
-
-    private void recomputedGeneration(float[][][] states, int[][] tokens, int n) {
-        workloads.recomputedGeneration(session, states, tokens, n);
-    }
-
-    private float[][][] states(int b) {
-        return workloads.states(b);
-    }
-
-    private int[][] tokens(int b, int len) {
-        return workloads.tokens(b, len);
-    }
-
-    static int argmax(float[] logits) {
-        return EngineWorkloads.argmax(logits);
     }
 }

@@ -9,20 +9,18 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The engine's benchmark workloads, shared by {@code memstream bench engine} and the JMH harness
- * (bench/jmh): the inputs (initial states, random byte chunks) and the two ways to generate N
- * tokens, with the cache and by recomputing the window for every token. Greedy and fixed length,
- * so every run does the same work.
+ * The engine's benchmark workloads, shared by {@code memstream bench engine}, the end-to-end
+ * benchmark's engine-alone comparison and the JMH harness (bench/jmh): the inputs (initial states,
+ * random byte chunks) and the two ways to generate N tokens, with the cache and by recomputing the
+ * window for every token. Greedy and fixed length, so every run does the same work.
  */
 public final class EngineWorkloads {
 
     private final ModelRuntime runtime;
-    private final ModelManifest manifest;
     private final SplittableRandom random;
 
     public EngineWorkloads(ModelRuntime runtime, long seed) {
         this.runtime = runtime;
-        this.manifest = runtime.manifest();
         this.random = new SplittableRandom(seed);
     }
 
@@ -47,7 +45,7 @@ public final class EngineWorkloads {
     }
 
     /** N tokens per row: prefill once, then N-1 decode calls with the cache. */
-    public void cachedGeneration(ModelSession session, float[][][] states, int[][] tokens, int n) {
+    public static void cachedGeneration(ModelSession session, float[][][] states, int[][] tokens, int n) {
         int b = tokens.length;
         long[] next = new long[b];
         try (ModelSession.Decoding d = session.prefill(states, tokens)) {
@@ -63,7 +61,8 @@ public final class EngineWorkloads {
     }
 
     /** The same tokens without a cache: prefill over chunk + generated-so-far for every new token. */
-    public void recomputedGeneration(ModelSession session, float[][][] states, int[][] tokens, int n) {
+    public static void recomputedGeneration(ModelSession session, float[][][] states, int[][] tokens, int n) {
+        ModelManifest manifest = session.manifest();
         int b = tokens.length;
         int len = tokens[0].length;
         long[] window = new long[b * (len + n)];

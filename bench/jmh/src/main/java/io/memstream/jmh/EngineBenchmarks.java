@@ -134,26 +134,26 @@ public class EngineBenchmarks {
     /** Prefill once, then one batched decode call per further token. */
     @Benchmark
     public void generateCached(Engine e, Batch in) {
-        e.workloads.cachedGeneration(e.session, in.states, in.tokens, in.newTokens);
+        EngineWorkloads.cachedGeneration(e.session, in.states, in.tokens, in.newTokens);
     }
 
     /** The same tokens without a cache: the whole window again for every token. */
     @Benchmark
     public void generateRecomputed(Engine e, RecomputeBatch in) {
-        e.workloads.recomputedGeneration(e.session, in.states, in.tokens, in.newTokens);
+        EngineWorkloads.recomputedGeneration(e.session, in.states, in.tokens, in.newTokens);
     }
 
     /** All streams' generation in one batch (prefill and decode calls at batch {@code streams}). */
     @Benchmark
     public void generateStreamsBatched(Engine e, ManyStreams in) {
-        e.workloads.cachedGeneration(e.session, in.states, in.tokens, in.newTokens);
+        EngineWorkloads.cachedGeneration(e.session, in.states, in.tokens, in.newTokens);
     }
 
     /** The batched generation's alternative: every stream alone, one after another. */
     @Benchmark
     public void generateStreamsOneAtATime(Engine e, ManyStreams in) {
         for (int r = 0; r < in.streams; r++) {
-            e.workloads.cachedGeneration(e.session, new float[][][] {in.states[r]}, new int[][] {in.tokens[r]},
+            EngineWorkloads.cachedGeneration(e.session, new float[][][] {in.states[r]}, new int[][] {in.tokens[r]},
                     in.newTokens);
         }
     }
