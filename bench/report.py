@@ -66,20 +66,15 @@ def jmh(results):
     """The engine under JMH (bench/jmh.sh): ms per call with JMH's error, tokens/s, the ratios."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import jmh_report
+    table = jmh_report.rows(results)
     lines = ["### Engine under JMH (`bench/jmh.sh`: JMH 1.37, 3 x 1 s warm-up, 5 x 2 s measured, 1 fork)", "",
              "| benchmark | batch | ms per call (99.9% error) | tokens/s |", "|---|---|---|---|"]
-    for r, (name, batch, ms, tps) in zip(results, jmh_report.rows(results)):
+    for r, (name, batch, ms, tps) in zip(results, table):
         err = r["primaryMetric"].get("scoreError")
         err = f" ± {err:.2f}" if isinstance(err, (int, float)) and err == err else ""
         lines.append(f"| {name} | {batch} | {ms:.2f}{err} | {tps:.0f} |")
-    by = {(n, b): ms for n, b, ms, _ in jmh_report.rows(results)}
-    for b in (1, 8):
-        if ("generateCached", b) in by and ("generateRecomputed", b) in by:
-            lines.append(f"\nCached decoding against recomputation, 64 new tokens, batch {b}: "
-                         f"**{by[('generateRecomputed', b)] / by[('generateCached', b)]:.2f}x**.")
-    if ("generateStreamsBatched", 32) in by and ("generateStreamsOneAtATime", 32) in by:
-        lines.append(f"\n32 streams x 64 tokens batched against one stream at a time: "
-                     f"**{by[('generateStreamsOneAtATime', 32)] / by[('generateStreamsBatched', 32)]:.2f}x**.")
+    for what, ratio in jmh_report.ratios(table):
+        lines.append(f"\n{what[0].upper() + what[1:]}: **{ratio:.2f}x**.")
     return "\n".join(lines)
 
 

@@ -33,8 +33,8 @@ def test_ratios_printed(tmp_path, capsys):
     ]))
     jmh_report.main(str(path))
     out = capsys.readouterr().out
-    assert "cached decoding against recomputation, batch 1: 7.50x" in out
-    assert "32 streams batched against one at a time: 4.50x" in out
+    assert "cached decoding against recomputation, 64 new tokens, batch 1: 7.50x" in out
+    assert "32 streams x 64 tokens batched against one stream at a time: 4.50x" in out
 
 
 def test_report_has_the_jmh_table(tmp_path, capsys):
