@@ -89,8 +89,12 @@ final class TopologyHarness implements AutoCloseable {
         input.pipeInput(chunk.getStreamId(), chunk, START);
     }
 
-    /** Lets the batch punctuator fire. */
+    /**
+     * Lets the batch punctuator run a partial batch: two ticks, as the first after a full batch
+     * leaves the next one to fill (the driver fires a wall-clock punctuator once per advance).
+     */
     void tick() {
+        driver.advanceWallClockTime(config.batchMaxWait());
         driver.advanceWallClockTime(config.batchMaxWait());
     }
 
