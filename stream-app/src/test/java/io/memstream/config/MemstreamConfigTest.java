@@ -54,6 +54,21 @@ class MemstreamConfigTest {
                 config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals("262144", config.streamsProperties().getProperty("producer.batch.size"));
         assertFalse(config.streamsProperties().containsKey("producer.linger.ms"), "Kafka's own linger");
+        assertEquals("10", config.streamsProperties().getProperty("poll.ms"), "a fifth of batch.max.wait.ms (50)");
+    }
+
+    @Test
+    void pollTimeFollowsTheBatchWaitUnlessSet() throws IOException {
+        String model = fakeModel().toString();
+        MemstreamConfig slow = MemstreamConfig.load(Optional.empty(), Map.of(),
+                overrides(MemstreamConfig.MODEL_DIR, model, "batch.max.wait.ms", "200"));
+        assertEquals("40", slow.streamsProperties().getProperty("poll.ms"));
+        MemstreamConfig fast = MemstreamConfig.load(Optional.empty(), Map.of(),
+                overrides(MemstreamConfig.MODEL_DIR, model, "batch.max.wait.ms", "2"));
+        assertEquals("1", fast.streamsProperties().getProperty("poll.ms"));
+        MemstreamConfig set = MemstreamConfig.load(Optional.empty(), Map.of(),
+                overrides(MemstreamConfig.MODEL_DIR, model, "poll.ms", "250"));
+        assertEquals("250", set.streamsProperties().getProperty("poll.ms"), "the user's poll.ms wins");
     }
 
     @Test
