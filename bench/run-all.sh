@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
-# Usage: bench/run-all.sh [quick|engine]    ("quick": seconds-long smoke sizes, the figures mean
-# nothing; "engine": only the engine, its Python baselines and its JMH run, about 8 minutes)
+# Usage: bench/run-all.sh [quick|engine|e2e]    ("quick": seconds-long smoke sizes, the figures mean
+# nothing; "engine": only the engine, its Python baselines and its JMH run, about 8 minutes; "e2e":
+# only the end-to-end runs and their one-setting-at-a-time sweep, about 12 minutes)
 # BENCH_MODEL: the model directory (default models/default); BENCH_PLOT: where the history-cost
 # plot goes (default docs/history_cost.png).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
@@ -35,6 +36,7 @@ fi
 # binding spin while idle by default, against the engine with ONNX Runtime's spinning on; PyTorch with them
 # sleeping (OMP_WAIT_POLICY=PASSIVE) against memstream's default, spinning off.
 t=(--warmup-s 1 --measure-s 3 --min-reps 10)
+if [ "${1:-}" != e2e ]; then
 "${java[@]}" engine "${t[@]}" --out "$out/engine.json"
 "${java[@]}" engine "${t[@]}" --ort-spinning true --out "$out/engine_spinning.json"
 "$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
@@ -49,6 +51,7 @@ fi
 "${java[@]}" ort --measure-s 2 --out "$out/ort_options.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin true --out "$out/ort_options_global_spin.json"
 "${java[@]}" ort --measure-s 2 --global-pool-spin false --out "$out/ort_options_global_nospin.json"
+fi
 # 3. End to end. Runs published ahead read 12,288 chunks (256 streams x 48), so the steady middle of the
 # run (10th-90th percentile outputs) is past the start and most of the JIT compilation of Kafka's code:
 # per-record (batch 1) against batched, without and with generation; latency at a fixed rate.
@@ -72,6 +75,9 @@ tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16)
 "${java1[@]}" e2e --engine-s 2 "${ahead[@]}" "${tuned[@]}" --out "$out/e2e_tuned.json"
 "${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh
+if [ "${1:-}" = e2e ]; then
+  exit 0
+fi
 # 4. Cost per chunk against position, and 5. state size.
 "$py" bench/history_cost.py --model "$model" --threads "$threads" --out "$out/history_cost.json" --plot "${BENCH_PLOT:-docs/history_cost.png}"
 "${java[@]}" state --out "$out/state.json"

@@ -61,11 +61,12 @@ final class EndToEndBench {
         Path work = Files.createTempDirectory("memstream-bench-");
         Map<String, Object> result = new LinkedHashMap<>();
         MemstreamConfig config;
+        List<TokenChunk> chunks;
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("broker"), Duration.ofSeconds(60))) {
             config = MemstreamConfig.load(Optional.empty(), Map.of(),
                     settings(broker.bootstrapServers(), work.resolve("state")));
             createTopics(config);
-            List<TokenChunk> chunks = chunks();
+            chunks = chunks();
             result.put("settings", describe(config));
             result.putAll(s.rate() > 0 ? paced(config, chunks) : ahead(config, chunks));
         } finally {
@@ -73,7 +74,7 @@ final class EndToEndBench {
         }
         // After the broker has stopped: the engine alone, with nothing of Kafka left running.
         result.put("engine_alone", new EngineAloneComparison(modelDir, threads, s.streamThreads(), s.newTokens(),
-                s.engineSeconds()).run(config, (double) result.get("mean_batch_size")));
+                s.engineSeconds()).run(config, (double) result.get("mean_batch_size"), chunks));
         addRatios(result);
         return result;
     }
@@ -269,7 +270,7 @@ final class EndToEndBench {
     }
 
     /**
-     * End-to-end absorb rate over the engine's at the configured batch size (full chunks), and at the
+     * End-to-end absorb rate over the engine's at the configured batch size (the run's own chunks), and at the
      * batch size the processor actually formed; with generation, against the engine doing step and
      * generation at that batch size.
      */

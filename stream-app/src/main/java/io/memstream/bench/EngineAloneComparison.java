@@ -4,6 +4,7 @@ import io.memstream.config.MemstreamConfig;
 import io.memstream.model.DeviceChoice;
 import io.memstream.model.ModelRuntime;
 import io.memstream.model.ModelSession;
+import io.memstream.schema.TokenChunk;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,8 +19,15 @@ import java.util.concurrent.Future;
 /**
  * The end-to-end benchmark's comparator: the engine alone at the batch sizes the processor was set
  * to and actually formed, so that the end-to-end rate has a figure from the same run to be divided by.
+ * It steps the run's own chunks, tokenized as the processor does: the text chunker cuts pieces of at
+ * most the chunk's bytes at character boundaries, so they hold fewer tokens than the model's chunk
+ * length (60.4 on average against 64 in the runs of 2026-12-01), and full rows of 64 would have
+ * credited the engine with tokens the processor was never given.
  */
 final class EngineAloneComparison {
+
+    /** Batches per batch size, taken at even steps through the run's chunks and stepped in turn. */
+    private static final int BATCHES = 16;
 
     private final Path modelDir;
     private final int threads;
@@ -38,30 +46,32 @@ final class EngineAloneComparison {
     /**
      * Times the model path alone, in this JVM after the broker has stopped, with the processor's
      * model settings (threads, ONNX Runtime tuning) and as many callers as it had stream threads, each
-     * with its own session: full-chunk steps at the configured batch size and at the mean batch the
+     * with its own session: steps of the run's chunks at the configured batch size and at the mean batch the
      * processor actually formed, plus generation when the run generated (one stream thread only).
      */
-    Map<String, Object> run(MemstreamConfig config, double meanBatch) throws Exception {
+    Map<String, Object> run(MemstreamConfig config, double meanBatch, List<TokenChunk> chunks) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         int callers = streamThreads;
         // One thread per caller for the whole comparison: each keeps its session across batch sizes,
         // and a failed call surfaces here through its future.
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try (ModelRuntime runtime = ModelRuntime.load(modelDir, DeviceChoice.CPU, threads, config.ortTuning())) {
-            int chunkLen = runtime.manifest().chunkLength();
+            int[][] rows = tokenize(runtime, chunks);
             for (int b : new int[] {config.topology().batchMaxSize(), Math.max(1, (int) Math.round(meanBatch))}) {
                 if (m.containsKey("batch_" + b)) {
                     continue;
                 }
                 float[][][] states = new float[b][][];
-                int[][] tokens = new int[b][chunkLen];
                 for (int i = 0; i < b; i++) {
                     states[i] = runtime.initialState();
-                    Arrays.fill(tokens[i], 'e');
                 }
+                List<int[][]> batches = batches(rows, b);
+                double tokensPerCall = batches.stream().mapToLong(EngineAloneComparison::tokens).average().orElse(0);
                 Callable<Timings> caller = () -> {
                     ModelSession session = runtime.sessionForCurrentThread();
-                    return Timings.measure(() -> session.step(states, tokens), 1.0, engineSeconds, 5);
+                    int[] next = {0};
+                    return Timings.measure(() -> session.step(states, batches.get(next[0]++ % batches.size())),
+                            1.0, engineSeconds, 5);
                 };
                 List<Timings> perCaller = new ArrayList<>();
                 for (Future<Timings> f : pool.invokeAll(java.util.Collections.nCopies(callers, caller))) {
@@ -70,12 +80,13 @@ final class EngineAloneComparison {
                 Map<String, Object> row = new LinkedHashMap<>(perCaller.get(0).summary());
                 double tokensPerS = 0;
                 for (Timings t : perCaller) {
-                    tokensPerS += b * chunkLen / (t.median() / 1e3);
+                    tokensPerS += tokensPerCall / (t.median() / 1e3);
                 }
                 row.put("callers", callers);
+                row.put("tokens_per_call", Timings.round(tokensPerCall));
                 row.put("absorbed_tokens_per_s", Timings.round(tokensPerS));
                 if (newTokens > 0 && callers == 1) {
-                    row.putAll(generation(runtime, states, tokens));
+                    row.putAll(generation(runtime, states, batches.get(batches.size() / 2)));
                 }
                 m.put("batch_" + b, row);
                 BenchOutput.progress("engine alone at B=%d, %d caller(s): step %.2f ms median (first caller)", b, callers,
@@ -91,7 +102,7 @@ final class EngineAloneComparison {
     private Map<String, Object> generation(ModelRuntime runtime, float[][][] states, int[][] tokens) {
         ModelSession session = runtime.sessionForCurrentThread();
         int b = tokens.length;
-        int chunkLen = runtime.manifest().chunkLength();
+        long absorbed = tokens(tokens);
         int n = Math.min(newTokens, runtime.manifest().maxNewTokens());
         Timings both = Timings.measure(() -> {
             session.step(states, tokens);
@@ -99,8 +110,46 @@ final class EngineAloneComparison {
         }, 1.0, engineSeconds, 3);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("step_and_generate", both.summary());
-        row.put("absorbed_tokens_per_s_with_generation", Timings.round(b * chunkLen / (both.median() / 1e3)));
+        row.put("absorbed_tokens_per_s_with_generation", Timings.round(absorbed / (both.median() / 1e3)));
         row.put("generated_tokens_per_s", Timings.round(b * n / (both.median() / 1e3)));
         return row;
+    }
+
+    /**
+     * The chunks' model rows, as the processor's admission makes them: BOS first at seq 0, and a
+     * record longer than the model's chunk split into pieces of at most its length.
+     */
+    private static int[][] tokenize(ModelRuntime runtime, List<TokenChunk> chunks) {
+        int chunkLen = runtime.manifest().chunkLength();
+        List<int[]> rows = new ArrayList<>();
+        for (TokenChunk c : chunks) {
+            int[] ids = runtime.tokenizer().encode(c.getText().toString(), c.getSeq() == 0);
+            for (int from = 0; from < ids.length; from += chunkLen) {
+                rows.add(Arrays.copyOfRange(ids, from, Math.min(ids.length, from + chunkLen)));
+            }
+        }
+        return rows.toArray(int[][]::new);
+    }
+
+    /** {@link #BATCHES} batches of b consecutive chunks, starting at even steps through the run's chunks. */
+    private static List<int[][]> batches(int[][] rows, int b) {
+        List<int[][]> out = new ArrayList<>(BATCHES);
+        for (int k = 0; k < BATCHES; k++) {
+            int start = (int) ((long) k * rows.length / BATCHES);
+            int[][] batch = new int[b][];
+            for (int i = 0; i < b; i++) {
+                batch[i] = rows[(start + i) % rows.length];
+            }
+            out.add(batch);
+        }
+        return out;
+    }
+
+    private static long tokens(int[][] batch) {
+        long n = 0;
+        for (int[] row : batch) {
+            n += row.length;
+        }
+        return n;
     }
 }

@@ -44,7 +44,7 @@ class BenchCommandTest {
     @Test
     void pacedEndToEndBenchmarkAccountsForEveryOutputByTheSecond() throws Exception {
         JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "1", "e2e",
-                "--streams", "2", "--chunks", "3", "--rate", "20", "--engine-s", "0", "-D", "batch.max.size=2",
+                "--streams", "2", "--chunks", "3", "--chunk-bytes", "31", "--rate", "20", "--engine-s", "0", "-D", "batch.max.size=2",
                 "--paced-warmup-s", "0.2", "--out", dir.resolve("e2e.json").toString());
         assertEquals(6, r.path("outputs").asInt());
         // 0.2 s at 20 chunks/s: four warm-up chunks of streams of their own, counted apart
@@ -67,6 +67,15 @@ class BenchCommandTest {
             assertTrue(second.path("model_ms_p50").asDouble() > 0);
         }
         assertEquals(r.path("latency_by_second").size(), batched, "each second says its batch size");
+        // The engine alone steps the run's own chunks (one model chunk each at 31 bytes: the tiny model's
+        // chunk is 32 tokens): as many tokens per row as the run absorbed per chunk, not a full chunk's
+        JsonNode engine = r.path("engine_alone").path("batch_2");
+        double perChunk = r.path("tokens_absorbed").asDouble() / r.path("outputs").asDouble();
+        double perRow = engine.path("tokens_per_call").asDouble() / 2;
+        assertTrue(perRow < 32 && Math.abs(perRow - perChunk) <= 0.1 * perChunk,
+                "engine rows of " + perRow + " tokens against the run's " + perChunk);
+        assertEquals(r.path("absorbed_tokens_per_s").asDouble() / engine.path("absorbed_tokens_per_s").asDouble(),
+                r.path("ratios").path("e2e_over_engine_batch_2").asDouble(), 0.001);
     }
 
     @Test
