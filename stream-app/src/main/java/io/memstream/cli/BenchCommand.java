@@ -78,20 +78,26 @@ final class BenchCommand implements Runnable {
                         + "Python binding do by default (model.ort.spinning; default: ${DEFAULT-VALUE}, memstream's default).")
         boolean spinning;
 
+        @Option(names = "--step-shards", defaultValue = "0",
+                description = "Parts a step of enough rows is split into (model.step.shards; 0: one per thread, "
+                        + "memstream's default; 1: never split).")
+        int stepShards;
+
         @Option(names = "--out", defaultValue = "bench/results/engine.json")
         Path out;
 
         @Override
         public Integer call() {
             Benchmarks.engine(parent.modelDir(), parent.threads,
-                    new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning),
+                    new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning, stepShards),
                     new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
                             measure, minReps), out,
                     parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
                             join(decodeBatches), "--new-tokens", Integer.toString(newTokens), "--generation-streams",
                             Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
                             "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
-                            "--ort-spinning", Boolean.toString(spinning), "--out", out.toString()));
+                            "--ort-spinning", Boolean.toString(spinning), "--step-shards", Integer.toString(stepShards),
+                            "--out", out.toString()));
             return 0;
         }
     }

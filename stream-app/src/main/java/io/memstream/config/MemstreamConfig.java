@@ -32,6 +32,7 @@ public final class MemstreamConfig {
     public static final String MODEL_THREADS = "model.threads";
     public static final String MODEL_ORT_OPTIMIZATION = "model.ort.optimization";
     public static final String MODEL_ORT_SPINNING = "model.ort.spinning";
+    public static final String MODEL_STEP_SHARDS = "model.step.shards";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -42,7 +43,7 @@ public final class MemstreamConfig {
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
     private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS,
-            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING);
+            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS);
 
     private final Properties all;
     private final Path modelDir;
@@ -140,6 +141,24 @@ public final class MemstreamConfig {
         return merged;
     }
 
+    /** {@code auto} (one per model thread) or a number of step shards, 1 for never splitting. */
+    private static int parseShards(String raw) {
+        String v = raw.trim();
+        if (v.equalsIgnoreCase("auto")) {
+            return OrtTuning.AUTO_SHARDS;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= 1024) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MODEL_STEP_SHARDS + " must be auto or a number from 1 (never split) to 1024, got '"
+                + raw + "'");
+    }
+
     /** poll.ms for a batch.max.wait.ms; empty when that is not a number (validation reports it). */
     private static Optional<String> pollDefault(String batchMaxWaitMs) {
         try {
@@ -198,7 +217,8 @@ public final class MemstreamConfig {
             }
             String rawOpt = props.getProperty(MODEL_ORT_OPTIMIZATION);
             ortTuning = new OrtTuning(rawOpt == null || rawOpt.isBlank() ? OrtTuning.DEFAULT.optimization()
-                    : parseOptimization(rawOpt), Boolean.parseBoolean(rawSpin));
+                    : parseOptimization(rawOpt), Boolean.parseBoolean(rawSpin),
+                    parseShards(props.getProperty(MODEL_STEP_SHARDS, "auto")));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }

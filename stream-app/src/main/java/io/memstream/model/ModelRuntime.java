@@ -34,6 +34,8 @@ public final class ModelRuntime implements AutoCloseable {
     /** System properties DJL reads once, when it creates ORT's environment. */
     private static final String DJL_POOL_THREADS = "ai.djl.onnxruntime.num_threads";
     private static final String DJL_INTEROP_THREADS = "ai.djl.onnxruntime.num_interop_threads";
+    /** The step graph once more, on sessions of fewer threads, for the parts of a split step ({@link StepShards}). */
+    static final String STEP_SHARD = "step-shard";
 
     private final ModelManifest manifest;
     private final ByteTokenizer tokenizer;
@@ -43,12 +45,14 @@ public final class ModelRuntime implements AutoCloseable {
     private final ThreadLocal<ModelSession> sessions = new ThreadLocal<>();
     private final List<ModelSession> openSessions = new CopyOnWriteArrayList<>();
     private MergingStepper merging;
+    private final int stepShards;
 
-    private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device) {
+    private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device, int stepShards) {
         this.manifest = manifest;
         this.tokenizer = new ByteTokenizer(manifest.tokenizer());
         this.graphs = graphs;
         this.device = device;
+        this.stepShards = graphs.containsKey(STEP_SHARD) ? stepShards : 1;
         this.initialState = readInitialState(manifest);
     }
 
@@ -61,7 +65,8 @@ public final class ModelRuntime implements AutoCloseable {
      * Loads and checks a model directory.
      *
      * @param intraOpThreads intra-op threads of each ORT session (one session per graph and stream
-     *     thread); 1 runs every call on the calling stream thread
+     *     thread); 1 runs every call on the calling stream thread. On CPU a step of enough rows runs
+     *     as {@link OrtTuning#shardsFor} parts at once, each on that many fewer threads
      */
     public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads, OrtTuning tuning) {
         createEngine();
@@ -71,7 +76,7 @@ public final class ModelRuntime implements AutoCloseable {
         switch (choice) {
             case CPU -> {
                 device = Device.cpu();
-                graphs = loadGraphs(manifest, device, intraOpThreads, tuning);
+                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, tuning.shardsFor(intraOpThreads));
             }
             case GPU -> {
                 device = Device.gpu();
@@ -80,10 +85,11 @@ public final class ModelRuntime implements AutoCloseable {
             default -> {
                 Map<String, Model> gpu = loadOnGpu(manifest, intraOpThreads, tuning, false);
                 device = gpu != null ? Device.gpu() : Device.cpu();
-                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads, tuning);
+                graphs = gpu != null ? gpu
+                        : loadGraphs(manifest, device, intraOpThreads, tuning, tuning.shardsFor(intraOpThreads));
             }
         }
-        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device);
+        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, tuning.shardsFor(intraOpThreads));
         try {
             runtime.checkGraphsMatchManifest();
         } catch (RuntimeException e) {
@@ -117,7 +123,7 @@ public final class ModelRuntime implements AutoCloseable {
 
     private static Map<String, Model> loadOnGpu(ModelManifest m, int threads, OrtTuning tuning, boolean required) {
         try {
-            return loadGraphs(m, Device.gpu(), threads, tuning);
+            return loadGraphs(m, Device.gpu(), threads, tuning, 1); // one call uses the whole GPU
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             // ORT reports a missing CUDA/cuDNN as a failed shared-library load inside session creation.
             String reason = rootMessage(e);
@@ -134,17 +140,15 @@ public final class ModelRuntime implements AutoCloseable {
      * Loads each graph as a DJL model with session options of our own ({@link OrtTuning}): DJL's
      * Criteria only take string options, which cannot set spinning.
      */
-    private static Map<String, Model> loadGraphs(ModelManifest m, Device device, int threads, OrtTuning tuning) {
+    private static Map<String, Model> loadGraphs(ModelManifest m, Device device, int threads, OrtTuning tuning,
+                                                 int stepShards) {
         Map<String, Model> loaded = new LinkedHashMap<>();
         try {
             for (String name : List.of(ModelManifest.STEP, ModelManifest.PREFILL, ModelManifest.DECODE)) {
-                Path file = m.dir().resolve(m.graph(name).file());
-                Model model = Model.newInstance(name, device, ENGINE);
-                loaded.put(name, model);
-                // ORT copies the options into the session: they can be closed once it exists.
-                try (OrtSession.SessionOptions options = tuning.sessionOptions(threads)) {
-                    model.load(file, stem(file), Map.of("sessionOptions", options));
-                }
+                loaded.put(name, loadGraph(m, name, name, device, threads, tuning));
+            }
+            if (stepShards > 1) {
+                loaded.put(STEP_SHARD, loadGraph(m, ModelManifest.STEP, STEP_SHARD, device, threads / stepShards, tuning));
             }
             return loaded;
         } catch (IOException | ai.djl.MalformedModelException | OrtException e) {
@@ -156,6 +160,20 @@ public final class ModelRuntime implements AutoCloseable {
         }
     }
 
+    private static Model loadGraph(ModelManifest m, String graph, String as, Device device, int threads,
+                                   OrtTuning tuning) throws IOException, ai.djl.MalformedModelException, OrtException {
+        Path file = m.dir().resolve(m.graph(graph).file());
+        Model model = Model.newInstance(as, device, ENGINE);
+        // ORT copies the options into the session: they can be closed once it exists.
+        try (OrtSession.SessionOptions options = tuning.sessionOptions(threads)) {
+            model.load(file, stem(file), Map.of("sessionOptions", options));
+        } catch (IOException | ai.djl.MalformedModelException | OrtException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
     private static String stem(Path file) {
         String name = file.getFileName().toString();
         return name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
@@ -165,7 +183,8 @@ public final class ModelRuntime implements AutoCloseable {
     private void checkGraphsMatchManifest() {
         for (var e : graphs.entrySet()) {
             Set<String> actual = new HashSet<>(e.getValue().getBlock().describeInput().keys());
-            Set<String> declared = new HashSet<>(manifest.graph(e.getKey()).inputs());
+            String graph = e.getKey().equals(STEP_SHARD) ? ModelManifest.STEP : e.getKey();
+            Set<String> declared = new HashSet<>(manifest.graph(graph).inputs());
             if (!actual.equals(declared)) {
                 throw new ModelLoadException("graph " + e.getKey() + " takes inputs " + actual
                         + " but the manifest declares " + declared);
@@ -215,6 +234,11 @@ public final class ModelRuntime implements AutoCloseable {
 
     Model graph(String name) {
         return graphs.get(name);
+    }
+
+    /** Parts a step of enough rows is split into (1: never split). */
+    public int stepShards() {
+        return stepShards;
     }
 
     public ModelManifest manifest() {

@@ -25,6 +25,8 @@ public final class ModelSession implements AutoCloseable {
     private final Predictor<NDList, NDList> decode;
     private final NDManager base;
     private final boolean graphGivesTokenBits;
+    /** Null unless the runtime splits steps ({@link ModelRuntime#stepShards()} above 1). */
+    private final StepShards shards;
 
     ModelSession(ModelRuntime runtime) {
         this(runtime, runtime.manifest().stepGivesTokenBits());
@@ -42,6 +44,7 @@ public final class ModelSession implements AutoCloseable {
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
+        this.shards = runtime.stepShards() > 1 ? new StepShards(runtime, this::step) : null;
     }
 
     public ModelManifest manifest() {
@@ -76,12 +79,17 @@ public final class ModelSession implements AutoCloseable {
      * chunk, {@code tokens[row]} its 1..chunk_length tokens. Rows are padded to the longest one.
      */
     public StepOutput step(float[][][] states, int[][] tokens) {
+        return shards != null && shards.splits(tokens.length) ? shards.step(states, tokens) : step(step, base, states, tokens);
+    }
+
+    /** One step call through {@code predictor}, its tensors under a sub-manager of {@code manager}. */
+    private StepOutput step(Predictor<NDList, NDList> predictor, NDManager manager, float[][][] states, int[][] tokens) {
         int b = tokens.length;
-        try (NDManager m = base.newSubManager()) {
+        try (NDManager m = manager.newSubManager()) {
             NDList in = new NDList();
             addStates(m, in, states);
             int len = addTokens(m, in, tokens);
-            NDList out = predict(step, in);
+            NDList out = predict(predictor, in);
             double[] bits = graphGivesTokenBits ? chunkBits(output(out, ModelManifest.TOKEN_BITS), len)
                     : chunkBitsFromLogits(output(out, ModelManifest.LOGITS), tokens, len);
             float[][][] next = new float[b][manifest.state().size()][];
@@ -321,6 +329,9 @@ public final class ModelSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (shards != null) {
+            shards.close();
+        }
         base.close();
         step.close();
         prefill.close();

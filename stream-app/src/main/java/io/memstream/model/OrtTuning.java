@@ -12,13 +12,41 @@ import java.util.Locale;
  * batch 32 1.4-2.2x and two concurrent sessions 1.3-1.8x slower, and batch 1 no faster. DJL cannot turn
  * spinning off for its one global pool, which is why the pools are per session.
  *
+ * <p>On CPU a {@code step} of enough rows is split into {@code stepShards} parts that run at once,
+ * each on a session of its own with one thread ({@link StepShards}), rather than one call whose
+ * every operator forks and joins over the pool: the model's many small element-wise operators leave
+ * a pool's threads waiting on each other. Measured at batch 32 on 2 cores (docs/PERFORMANCE.md,
+ * "Run E"), two shards on one thread each took 0.65x the time of one call on two threads, with
+ * outputs identical to the bit.
+ *
  * @param optimization graph optimisation level
  * @param spinning whether idle pool threads spin for work (only worth it on dedicated cores)
+ * @param stepShards parts a CPU step is split into; {@link #AUTO_SHARDS} for one per model thread
  */
-public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning) {
+public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards) {
 
-    /** The measured choice: all graph optimisations, no spinning. */
-    public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false);
+    /** As many step shards as model threads. */
+    public static final int AUTO_SHARDS = 0;
+
+    /** The measured choice: all graph optimisations, no spinning, a step shard per model thread. */
+    public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false, AUTO_SHARDS);
+
+    public OrtTuning {
+        if (stepShards < 0) {
+            throw new IllegalArgumentException("step shards must be at least 1 (or 0 for one per model thread), got "
+                    + stepShards);
+        }
+    }
+
+    public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning) {
+        this(optimization, spinning, AUTO_SHARDS);
+    }
+
+    /** The step shards for {@code threads} model threads: never more shards than threads. */
+    public int shardsFor(int threads) {
+        int t = Math.max(1, threads);
+        return stepShards == AUTO_SHARDS ? t : Math.min(stepShards, t);
+    }
 
     /** {@code basic}, {@code extended} or {@code all} (also ORT's own names, e.g. {@code ALL_OPT}). */
     public static OrtSession.SessionOptions.OptLevel parseOptimization(String value) {
