@@ -16,7 +16,7 @@ import java.util.Locale;
  * each on a session of its own with one thread ({@link StepShards}), rather than one call whose
  * every operator forks and joins over the pool: the model's many small element-wise operators leave
  * a pool's threads waiting on each other. Measured at batch 32 on 2 cores (docs/PERFORMANCE.md,
- * "Run E"), two shards on one thread each took 0.65x the time of one call on two threads, with
+ * "Run F"), two shards on one thread each took 0.64-0.68x the time of one call on two threads, with
  * outputs identical to the bit.
  *
  * @param optimization graph optimisation level
