@@ -12,18 +12,8 @@ import os
 import tempfile
 
 import numpy as np
-import onnxruntime as ort
 
-
-def session(path, threads, profile_dir=None):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # memstream's default
-    if profile_dir:
-        so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(profile_dir, "decode")
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+from step_profile import feeds as step_feeds, session
 
 
 def main():
@@ -36,14 +26,7 @@ def main():
     a = p.parse_args()
     with open(os.path.join(a.model, "manifest.json")) as f:
         man = json.load(f)
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for s in man["state"]:
-        first = np.fromfile(os.path.join(a.model, s["initial"]), dtype="<f4").reshape(s["shape"])
-        feeds[s["name"]] = np.ascontiguousarray(np.broadcast_to(first, (a.batch, *s["shape"])))
-    C = man["chunk_length"]
-    feeds["tokens"] = rng.integers(32, 127, (a.batch, C)).astype(np.int64)
-    feeds["lengths"] = np.full(a.batch, C, np.int64)
+    feeds = step_feeds(a.model, man, a.batch, "prefill")
     pre = session(os.path.join(a.model, "prefill.onnx"), a.threads)
     out = dict(zip(man["graphs"]["prefill"]["outputs"], pre.run(man["graphs"]["prefill"]["outputs"], feeds)))
     cache = {c["name"]: out[c["name"]] for c in man["cache"]}

@@ -19,16 +19,12 @@ import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper
 
-from step_profile import feeds
+from step_profile import feeds, session as profiled_session
 
 
 def session(model, threads):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    data = model if isinstance(model, str) else model.SerializeToString()
-    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+    """A session on a graph file or an in-memory onnx ModelProto."""
+    return profiled_session(model if isinstance(model, str) else model.SerializeToString(), threads)
 
 
 def median_ms(s, x, calls):

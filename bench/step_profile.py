@@ -12,7 +12,8 @@ import tempfile
 import numpy as np
 
 
-def feeds(model, man, batch):
+def feeds(model, man, batch, graph="step"):
+    """The first memory for every row and a full chunk of random printable bytes, as `graph` takes them."""
     rng = np.random.default_rng(0)
     out = {}
     for s in man["state"]:
@@ -21,7 +22,21 @@ def feeds(model, man, batch):
     C = man["chunk_length"]
     out["tokens"] = rng.integers(32, 127, (batch, C)).astype(np.int64)
     out["lengths"] = np.full(batch, C, np.int64)
-    return {k: v for k, v in out.items() if k in man["graphs"]["step"]["inputs"]}
+    return {k: v for k, v in out.items() if k in man["graphs"][graph]["inputs"]}
+
+
+def session(path, threads, profile_dir=None):
+    """An onnxruntime CPU session as memstream's (intra-op pool, spinning off) on a graph file or a
+    serialized graph; profiled into profile_dir if given."""
+    import onnxruntime as ort  # here, so the helpers import without it (bench/tests)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # memstream's default
+    if profile_dir:
+        so.enable_profiling = True
+        so.profile_file_prefix = os.path.join(profile_dir, "graph")
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
 def module(node):
@@ -38,18 +53,11 @@ def main():
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--out", help="also write the summary as JSON")
     a = p.parse_args()
-    import onnxruntime as ort  # here, so the helpers above import without it (bench/tests)
     with open(os.path.join(a.model, "manifest.json")) as f:
         man = json.load(f)
     x = feeds(a.model, man, a.batch)
     with tempfile.TemporaryDirectory() as tmp:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = a.threads
-        so.inter_op_num_threads = 1
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # memstream's default
-        so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(tmp, "step")
-        s = ort.InferenceSession(os.path.join(a.model, "step.onnx"), so, providers=["CPUExecutionProvider"])
+        s = session(os.path.join(a.model, "step.onnx"), a.threads, tmp)
         for _ in range(a.calls):
             s.run(None, x)
         with open(s.end_profiling()) as f:
