@@ -34,6 +34,20 @@ class OrtTuningConfigTest {
     }
 
     @Test
+    void stepShardsAreAutoByDefaultANumberOrAnErrorNamingTheKey() {
+        assertEquals(OrtTuning.AUTO_SHARDS, load(Map.of()).ortTuning().stepShards());
+        assertEquals(OrtTuning.AUTO_SHARDS, load(Map.of("model.step.shards", "AUTO")).ortTuning().stepShards());
+        assertEquals(1, load(Map.of("model.step.shards", " 1 ")).ortTuning().stepShards());
+        for (String bad : new String[] {"0", "-2", "two", "2000"}) {
+            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
+                    () -> load(Map.of("model.step.shards", bad)));
+            assertTrue(e.getMessage().contains("model.step.shards must be auto or a number from 1"), e.getMessage());
+        }
+        assertTrue(!load(Map.of("model.step.shards", "2")).streamsProperties().containsKey("model.step.shards"),
+                "a memstream key, kept out of Kafka's configs");
+    }
+
+    @Test
     void badValuesNameTheKey() {
         MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
                 () -> load(Map.of("model.ort.optimization", "max", "model.ort.spinning", "yes")));
