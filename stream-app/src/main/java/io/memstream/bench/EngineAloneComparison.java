@@ -5,9 +5,9 @@ import io.memstream.model.DeviceChoice;
 import io.memstream.model.ModelRuntime;
 import io.memstream.model.ModelSession;
 import io.memstream.schema.TokenChunk;
+import io.memstream.topology.ChunkAdmission;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,20 +115,12 @@ final class EngineAloneComparison {
         return row;
     }
 
-    /**
-     * The chunks' model rows, as the processor's admission makes them: BOS first at seq 0, and a
-     * record longer than the model's chunk split into pieces of at most its length.
-     */
+    /** The chunks' model rows, as the processor's admission makes them (BOS at seq 0, long records split). */
     private static int[][] tokenize(ModelRuntime runtime, List<TokenChunk> chunks) {
-        int chunkLen = runtime.manifest().chunkLength();
-        List<int[]> rows = new ArrayList<>();
-        for (TokenChunk c : chunks) {
-            int[] ids = runtime.tokenizer().encode(c.getText().toString(), c.getSeq() == 0);
-            for (int from = 0; from < ids.length; from += chunkLen) {
-                rows.add(Arrays.copyOfRange(ids, from, Math.min(ids.length, from + chunkLen)));
-            }
-        }
-        return rows.toArray(int[][]::new);
+        ChunkAdmission admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
+        return chunks.stream().flatMap(c -> admission.split(c).stream())
+                .map(part -> part.getTokens().stream().mapToInt(Integer::intValue).toArray())
+                .toArray(int[][]::new);
     }
 
     /** {@link #BATCHES} batches of b consecutive chunks, starting at even steps through the run's chunks. */

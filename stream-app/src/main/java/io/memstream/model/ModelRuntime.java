@@ -71,12 +71,13 @@ public final class ModelRuntime implements AutoCloseable {
     public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads, OrtTuning tuning) {
         createEngine();
         ModelManifest manifest = ModelManifest.load(dir);
+        int shards = tuning.shardsFor(intraOpThreads); // on CPU only: the GPU graphs have no step parts
         Map<String, Model> graphs;
         Device device;
         switch (choice) {
             case CPU -> {
                 device = Device.cpu();
-                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, tuning.shardsFor(intraOpThreads));
+                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, shards);
             }
             case GPU -> {
                 device = Device.gpu();
@@ -85,11 +86,10 @@ public final class ModelRuntime implements AutoCloseable {
             default -> {
                 Map<String, Model> gpu = loadOnGpu(manifest, intraOpThreads, tuning, false);
                 device = gpu != null ? Device.gpu() : Device.cpu();
-                graphs = gpu != null ? gpu
-                        : loadGraphs(manifest, device, intraOpThreads, tuning, tuning.shardsFor(intraOpThreads));
+                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads, tuning, shards);
             }
         }
-        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, tuning.shardsFor(intraOpThreads));
+        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards);
         try {
             runtime.checkGraphsMatchManifest();
         } catch (RuntimeException e) {

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * Turns one valid input record into the model chunks to queue: checks the record, tokenizes it
- * (BOS first at seq 0) and splits it into pieces of at most the model's chunk length.
+ * (BOS first at seq 0) and splits it into pieces of at most the model's chunk length. Public for
+ * the end-to-end benchmark, whose engine-alone comparison steps exactly the rows the processor makes.
  */
-final class ChunkAdmission {
+public final class ChunkAdmission {
 
     /**
      * Longest stream id accepted, in UTF-8 bytes. The id is the key of every store entry and
@@ -24,7 +25,7 @@ final class ChunkAdmission {
     private final ByteTokenizer tokenizer;
     private final int chunkLength;
 
-    ChunkAdmission(ByteTokenizer tokenizer, int chunkLength) {
+    public ChunkAdmission(ByteTokenizer tokenizer, int chunkLength) {
         this.tokenizer = tokenizer;
         this.chunkLength = chunkLength;
     }
@@ -83,7 +84,7 @@ final class ChunkAdmission {
     }
 
     /** The record's model chunks in order; generation and end of stream ride on the last one. */
-    List<PendingChunk> split(TokenChunk chunk) {
+    public List<PendingChunk> split(TokenChunk chunk) {
         boolean streamStart = chunk.getSeq() == 0;
         int[] ids = chunk.getText() != null
                 ? tokenizer.encode(chunk.getText(), streamStart)
