@@ -93,9 +93,10 @@ def int8(model, man, batch, threads, calls):
         outs = {}
         for _ in range(2):
             for name, path in (("float", os.path.join(model, "step.onnx")), ("int8", q)):
-                ms, out = median_ms(session(path, threads), x, calls)
+                s = session(path, threads)
+                ms, out = median_ms(s, x, calls)
                 res[name + "_ms"].append(round(ms, 3))
-                outs[name] = dict(zip([o.name for o in session(path, threads).get_outputs()], out))
+                outs[name] = dict(zip([o.name for o in s.get_outputs()], out))
     for o in names:
         res[f"max_abs_diff_{o}"] = float(np.abs(outs["float"][o] - outs["int8"][o]).max())
     return res

@@ -39,6 +39,20 @@ def session(path, threads, profile_dir=None):
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
+def node_counts(path):
+    """Nodes of the graph as exported and after onnxruntime's extended optimisations (the level below
+    `all`, whose output would carry this CPU's layout transforms): how many operators a call runs."""
+    import onnx
+    import onnxruntime as ort
+    with tempfile.TemporaryDirectory() as tmp:
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        so.optimized_model_filepath = os.path.join(tmp, "optimised.onnx")
+        ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        return {"exported": len(onnx.load(path).graph.node),
+                "after_extended_optimisation": len(onnx.load(so.optimized_model_filepath).graph.node)}
+
+
 def module(node):
     """blocks.0/attn for /blocks.0/attn/MatMul; the first path part for nodes outside blocks."""
     parts = node.strip("/").split("/")
@@ -68,8 +82,10 @@ def main():
             by_op[e["args"].get("op_name")] += e["dur"]
             by_module[module(e["name"][:-len("_kernel_time")])] += e["dur"]
     total = sum(by_op.values())
+    nodes = node_counts(os.path.join(a.model, "step.onnx"))
     per_call = lambda us: us / a.calls / 1000
-    print(f"{a.model}: step at batch {a.batch}, {a.threads} thread(s): {per_call(total):.1f} ms per call in kernels")
+    print(f"{a.model}: step at batch {a.batch}, {a.threads} thread(s): {per_call(total):.1f} ms per call in kernels; "
+          f"{nodes['exported']} nodes as exported, {nodes['after_extended_optimisation']} after extended optimisation")
     for op, us in by_op.most_common(14):
         print(f"  {op:22} {per_call(us):7.2f} ms {100 * us / total:5.1f} %")
     print("  by module:")
@@ -78,7 +94,7 @@ def main():
     if a.out:
         with open(a.out, "w") as f:
             json.dump({"model": a.model, "fingerprint": man["fingerprint"], "batch": a.batch, "threads": a.threads,
-                       "calls": a.calls, "kernel_ms_per_call": per_call(total),
+                       "calls": a.calls, "kernel_ms_per_call": per_call(total), "nodes": nodes,
                        "by_op_ms_per_call": {k: per_call(v) for k, v in by_op.most_common()},
                        "by_module_ms_per_call": {k: per_call(v) for k, v in by_module.most_common()}}, f, indent=1)
 
