@@ -88,10 +88,10 @@ public final class Benchmarks {
     /** The end-to-end benchmark's knobs; {@code rate} 0 publishes everything ahead. */
     public record EndToEndSettings(int streams, int chunks, int chunkBytes, int newTokens, double rate,
                                    int partitions, int streamThreads, Map<String, String> overrides,
-                                   double engineSeconds, double pacedWarmupSeconds) {
+                                   double engineSeconds, double pacedWarmupSeconds, double aheadWarmupSeconds) {
         EndToEndBench.Settings toSettings() {
             return new EndToEndBench.Settings(streams, chunks, chunkBytes, newTokens, rate, partitions, streamThreads,
-                    overrides, engineSeconds, pacedWarmupSeconds);
+                    overrides, engineSeconds, pacedWarmupSeconds, aheadWarmupSeconds);
         }
     }
 

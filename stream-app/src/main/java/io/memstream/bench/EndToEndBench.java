@@ -42,10 +42,12 @@ final class EndToEndBench {
     /**
      * One run's settings; {@code rate} 0 = publish everything ahead. {@code pacedWarmupSeconds}: with a
      * rate, warm-up streams sent at that rate for so long before the clock starts (reported apart).
+     * {@code aheadWarmupSeconds}: without a rate, the processor absorbs warm-up streams for so long
+     * before the run is published into the paused processor (0: it starts cold on the published run).
      */
     record Settings(int streams, int chunks, int chunkBytes, int newTokens, double rate, int partitions,
                     int streamThreads, Map<String, String> overrides, double engineSeconds,
-                    double pacedWarmupSeconds) { }
+                    double pacedWarmupSeconds, double aheadWarmupSeconds) { }
 
     private final Path modelDir;
     private final int threads;
@@ -158,28 +160,83 @@ final class EndToEndBench {
         return out;
     }
 
-    /** Everything published, then the processor started; the clock starts when Streams is RUNNING. */
+    /**
+     * Everything published, then the processor started; the clock starts when Streams is RUNNING. With
+     * {@code aheadWarmupSeconds} the processor starts first, absorbs warm-up streams, is paused while the
+     * run is published, and the clock starts when it resumes.
+     */
     private Map<String, Object> ahead(MemstreamConfig config, List<TokenChunk> chunks) throws Exception {
         TopologyConfig t = config.topology();
-        try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), t.inputTopic())) {
-            Instant now = Instant.now();
-            List<TokenChunk> stamped = chunks.stream().map(c -> TokenChunk.newBuilder(c).setProducedAt(now).build()).toList();
-            producer.sendAll(stamped);
+        boolean warm = s.aheadWarmupSeconds() > 0;
+        if (!warm) {
+            publishAhead(config, chunks);
         }
-        BenchOutput.progress("published %d chunks ahead", chunks.size());
         try (ContinuationReader reader = new ContinuationReader(config.registryConfigs(), t.outputTopic(), true);
              ProcessorApp app = ProcessorApp.start(config)) {
             if (!app.awaitRunning(Duration.ofSeconds(120))) {
                 throw new IllegalStateException("Kafka Streams did not reach RUNNING");
             }
+            Map<String, Object> warmUp = null;
+            if (warm) {
+                warmUp = warmUpAhead(config, reader, chunks);
+                app.streams().pause();
+                publishAhead(config, chunks);
+                app.streams().resume();
+            }
+            CpuShares.Snapshot cpu = CpuShares.take();
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
+            CpuShares.Snapshot cpuEnd = CpuShares.take();
             Map<String, Object> m = c.summary(start, startWall);
+            if (warmUp != null) {
+                m.put("ahead_warmup", warmUp);
+            }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
-            m.put("note", "latency counts from publication, before the processor started: it is queueing time here");
+            m.put("cpu", CpuShares.between(cpu, cpuEnd));
+            m.put("note", "latency counts from publication, before the processor "
+                    + (warm ? "resumed" : "started") + ": it is queueing time here");
             return m;
         }
+    }
+
+    private static void publishAhead(MemstreamConfig config, List<TokenChunk> chunks) throws Exception {
+        try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), config.topology().inputTopic())) {
+            Instant now = Instant.now();
+            producer.sendAll(chunks.stream().map(c -> TokenChunk.newBuilder(c).setProducedAt(now).build()).toList());
+        }
+        BenchOutput.progress("published %d chunks ahead", chunks.size());
+    }
+
+    /**
+     * Rounds of warm-up streams (the run's first chunks under ids of their own, a new set each round),
+     * each published ahead and read back, until {@code aheadWarmupSeconds} have passed: on 2 cores the
+     * JIT compilers were still busy 30 s after a cold start (docs/PERFORMANCE.md, "Run G"), while the
+     * engine alone it is compared with has warmed up before it is timed.
+     */
+    private Map<String, Object> warmUpAhead(MemstreamConfig config, ContinuationReader reader, List<TokenChunk> chunks)
+            throws Exception {
+        List<TokenChunk> round = chunks.subList(0, Math.min(chunks.size(), 8 * s.streams()));
+        long start = System.nanoTime();
+        int rounds = 0;
+        int outputs = 0;
+        CpuShares.Snapshot cpu = CpuShares.take();
+        try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), config.topology().inputTopic())) {
+            while (System.nanoTime() - start < s.aheadWarmupSeconds() * 1e9) {
+                String prefix = "bench-warm-" + rounds + "-";
+                producer.sendAll(round.stream().map(c -> TokenChunk.newBuilder(c).setStreamId(prefix + c.getStreamId())
+                        .setProducedAt(Instant.now()).build()).toList());
+                CommittedOutputs.read(reader, round.size(), System.nanoTime());
+                outputs += round.size();
+                rounds++;
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rounds", rounds);
+        m.put("outputs", outputs);
+        m.put("seconds", Timings.round((System.nanoTime() - start) / 1e9));
+        m.put("cpu", CpuShares.between(cpu, CpuShares.take()));
+        return m;
     }
 
     /** A running processor fed at a fixed rate; latency is from each chunk's timestamp to its committed output. */
@@ -193,12 +250,15 @@ final class EndToEndBench {
             }
             double firstOutputMillis = warmUp(reader, producer, chunks.get(0));
             Map<String, Object> warm = s.pacedWarmupSeconds() > 0 ? warmUpAtRate(reader, producer, chunks) : null;
+            CpuShares.Snapshot cpu = CpuShares.take();
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             sender.join();
+            CpuShares.Snapshot cpuEnd = CpuShares.take();
             Map<String, Object> m = c.summary(start, startWall);
+            m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("first_output_latency_ms", Timings.round(firstOutputMillis));
             if (warm != null) {
                 m.put("paced_warmup", warm);

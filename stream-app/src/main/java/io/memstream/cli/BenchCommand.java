@@ -139,6 +139,12 @@ final class BenchCommand implements Runnable {
                         + "reported apart (default: ${DEFAULT-VALUE}; 0: one warm-up chunk only).")
         double pacedWarmupSeconds;
 
+        @Option(names = "--ahead-warmup-s", defaultValue = "0",
+                description = "Without --rate: seconds the processor absorbs warm-up streams before it is paused, the "
+                        + "run is published and it is resumed (the clock starts then), so it is measured warm, as "
+                        + "the engine alone is; 0 (default): the run is published first and the processor starts cold.")
+        double aheadWarmupSeconds;
+
         @Option(names = "-D", paramLabel = "KEY=VALUE", description = "memstream/Streams setting, e.g. -D batch.max.size=1")
         java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
 
@@ -156,11 +162,13 @@ final class BenchCommand implements Runnable {
                     Integer.toString(chunks), "--chunk-bytes", Integer.toString(chunkBytes), "--new-tokens",
                     Integer.toString(newTokens), "--rate", Double.toString(rate), "--partitions",
                     Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
-                    Double.toString(engineSeconds), "--paced-warmup-s", Double.toString(pacedWarmupSeconds)));
+                    Double.toString(engineSeconds), "--paced-warmup-s", Double.toString(pacedWarmupSeconds),
+                    "--ahead-warmup-s", Double.toString(aheadWarmupSeconds)));
             overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
             args.addAll(List.of("--out", out.toString()));
             Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
-                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds, pacedWarmupSeconds), out,
+                    chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds, pacedWarmupSeconds,
+                    aheadWarmupSeconds), out,
                     parent.commandLine("e2e", args.toArray(String[]::new)));
             return 0;
         }

@@ -61,6 +61,8 @@ class BenchCommandTest {
         assertEquals(6, counted, "every output in exactly one second of the run; the warm-up outputs in none");
         assertEquals(r.path("latency_max_ms").asDouble(), worst, 1e-9);
         assertTrue(r.path("first_output_latency_ms").asDouble() > 0, "the warm-up chunk's latency is reported");
+        assertTrue(r.path("cpu").path("cores_by_group").path("stream threads").asDouble() > 0,
+                "the stream thread's CPU is counted: " + r.path("cpu"));
         int batched = 0;
         for (JsonNode second : r.path("latency_by_second")) {
             batched += second.path("mean_batch_size").asDouble() >= 1 ? 1 : 0;
@@ -76,6 +78,24 @@ class BenchCommandTest {
                 "engine rows of " + perRow + " tokens against the run's " + perChunk);
         assertEquals(r.path("absorbed_tokens_per_s").asDouble() / engine.path("absorbed_tokens_per_s").asDouble(),
                 r.path("ratios").path("e2e_over_engine_batch_2").asDouble(), 0.001);
+    }
+
+    /**
+     * A warm start: the processor absorbs rounds of warm-up streams, is paused while the run is published,
+     * and is timed from its resumption; the run's outputs are counted, the warm-up's apart.
+     */
+    @Test
+    void warmAheadEndToEndBenchmarkCountsTheRunApartFromItsWarmUp() throws Exception {
+        JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "1", "e2e",
+                "--streams", "3", "--chunks", "2", "--chunk-bytes", "31", "--engine-s", "0", "-D", "batch.max.size=2",
+                "--ahead-warmup-s", "0.3", "--out", dir.resolve("e2e-warm.json").toString());
+        assertEquals(6, r.path("outputs").asInt());
+        JsonNode warm = r.path("ahead_warmup");
+        assertTrue(warm.path("rounds").asInt() >= 1);
+        // each round sends the run's first chunks (all 6 here) under ids of their own
+        assertEquals(6 * warm.path("rounds").asInt(), warm.path("outputs").asInt());
+        assertTrue(warm.path("seconds").asDouble() >= 0.3);
+        assertTrue(r.path("note").asText().contains("resumed"));
     }
 
     @Test
