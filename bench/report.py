@@ -117,25 +117,38 @@ def thread_times(r):
     return " / ".join(f"{t.get(k, float('nan')):.2f}" for k in ("process_ratio", "punctuate_ratio", "poll_ratio", "commit_ratio"))
 
 
+def cpu_cores(r):
+    """Cores (CPU seconds per wall second) the measured window took, by thread group (CpuShares.java)."""
+    c = r.get("cpu")
+    if not c:
+        return ""
+    g, native = c["cores_by_group"], c.get("unlisted_known_native_cores", {})
+    jit = native.get("jit")
+    return (f"{g['model step parts']:.2f} / {g['stream threads']:.2f} / {g['broker (and other java threads)']:.2f} / "
+            f"{'' if jit is None else f'{jit:.2f}'} / {c.get('process_cores', 0):.2f}")
+
+
 def e2e(results, title="### End to end (`memstream bench e2e`)"):
     out = [title, "",
            "| run | batch.max.size | model threads | stream threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
            "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch | "
            "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms | "
-           "stream thread process / punctuate / poll / commit |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "stream thread process / punctuate / poll / commit | cores: model parts / stream threads / broker / jit / process |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
         conf = r["ratios"].get(f"e2e_over_engine_batch_{s['batch_max_size']}")
         steady_ratio = formed_ratio(r, True)
         steady_tps = r.get("steady_absorbed_tokens_per_s")
         mode = "paced %.0f/s" % s["rate_chunks_per_s"] if s["mode"] == "paced" else "ahead"
+        if "ahead_warmup" in r:
+            mode += ", warm %.0f s" % r["ahead_warmup"]["seconds"]
         out.append(f"| {name} ({mode}{', merge' if s['batch_merge'] else ''}{', fp16' if s['state_dtype'] == 'float16' else ''}) | "
                    f"{s['batch_max_size']} | {s['model_threads']} | {s['stream_threads']} | {s['max_new_tokens']} | {r['chunks_per_s']:.1f} | "
                    f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
                    f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed_ratio(r, False)} | "
                    f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} | "
-                   f"{steady_latency(r)} | {thread_times(r)} |")
+                   f"{steady_latency(r)} | {thread_times(r)} | {cpu_cores(r)} |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
     return "\n".join(out)
 
@@ -208,7 +221,8 @@ def java_row(d):
 
 def e2e_row(d):
     parts, oks = [], []
-    for name, label in (("e2e_batch32.json", "defaults"), ("e2e_tuned.json", "tuned")):
+    for name, label in (("e2e_batch32.json", "defaults"), ("e2e_batch32_warm.json", "defaults, warm"),
+                        ("e2e_tuned.json", "tuned")):
         runs = with_repeats(d, name)
         if runs:
             steadies = [formed_ratio(r, True) for r in runs]
@@ -301,11 +315,16 @@ def main(d):
         parts.append(ort(rs))
     names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak",
              "e2e_paced_half_peak_repeat", "e2e_paced_half_peak_one_warmup_chunk", "e2e_2threads",
-             "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_smoke"]
+             "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_batch32_warm", "e2e_smoke"]
     e = [(n, load(d, n + ".json")) for n in names]
     e = [(n, r) for n, r in e if r]
     if e:
         parts.append(e2e(e))
+    jit = os.path.join(d, "jit")
+    if os.path.isdir(jit):
+        j = [(n[:-5], load(jit, n)) for n in sorted(os.listdir(jit)) if n.endswith(".json")]
+        if j:
+            parts.append(e2e(j, "### End to end, JIT tiers (`bench/jit-tiers.sh`)"))
     tuning = os.path.join(d, "tuning")
     if os.path.isdir(tuning):
         t = [(n[:-5], load(tuning, n)) for n in sorted(os.listdir(tuning)) if n.endswith(".json")]
