@@ -9,7 +9,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="${BENCH_OUT:-bench/results}/tuning"
 mkdir -p "$out"
-java=(java ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}")
+# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
+java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}")
 e2e=(e2e --engine-s 2 --streams 256 --chunks 32 -D batch.max.size=32)
 fast=(-D commit.interval.ms=1000 -D state.dtype=float16)
 # Kafka's own producer batching (16 KB batches, 5 ms linger), which memstream used before its

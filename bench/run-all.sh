@@ -16,8 +16,9 @@ jar=stream-app/target/memstream.jar
 py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
 threads="${BENCH_THREADS:-2}"
 model="${BENCH_MODEL:-models/default}"
-java=(java ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads "$threads")
-java1=(java ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads 1)
+# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
+java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads "$threads")
+java1=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads 1)
 
 if [ "${1:-}" = quick ]; then
   q=(--warmup-s 0.2 --measure-s 0.3 --min-reps 3)
