@@ -124,7 +124,8 @@ def cpu_cores(r):
         return ""
     g, native = c["cores_by_group"], c.get("unlisted_known_native_cores", {})
     jit = native.get("jit")
-    return (f"{g['model step parts']:.2f} / {g['stream threads']:.2f} / {g['broker (and other java threads)']:.2f} / "
+    model = g.get("model threads", g.get("model step parts"))  # the older name, before batch.overlap
+    return (f"{model:.2f} / {g['stream threads']:.2f} / {g['broker (and other java threads)']:.2f} / "
             f"{'' if jit is None else f'{jit:.2f}'} / {c.get('process_cores', 0):.2f}")
 
 
@@ -133,7 +134,7 @@ def e2e(results, title="### End to end (`memstream bench e2e`)"):
            "| run | batch.max.size | model threads | stream threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
            "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch | "
            "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms | "
-           "stream thread process / punctuate / poll / commit | cores: model parts / stream threads / broker / jit / process |",
+           "stream thread process / punctuate / poll / commit | cores: model threads / stream threads / broker / jit / process |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
@@ -141,6 +142,8 @@ def e2e(results, title="### End to end (`memstream bench e2e`)"):
         steady_ratio = formed_ratio(r, True)
         steady_tps = r.get("steady_absorbed_tokens_per_s")
         mode = "paced %.0f/s" % s["rate_chunks_per_s"] if s["mode"] == "paced" else "ahead"
+        if s.get("batch_overlap") is False:
+            mode += ", no overlap"
         if "ahead_warmup" in r:
             mode += ", warm %.0f s" % r["ahead_warmup"]["seconds"]
         out.append(f"| {name} ({mode}{', merge' if s['batch_merge'] else ''}{', fp16' if s['state_dtype'] == 'float16' else ''}) | "
@@ -320,11 +323,12 @@ def main(d):
     e = [(n, r) for n, r in e if r]
     if e:
         parts.append(e2e(e))
-    jit = os.path.join(d, "jit")
-    if os.path.isdir(jit):
-        j = [(n[:-5], load(jit, n)) for n in sorted(os.listdir(jit)) if n.endswith(".json")]
-        if j:
-            parts.append(e2e(j, "### End to end, JIT tiers (`bench/jit-tiers.sh`)"))
+    for sub, title in (("jit", "JIT tiers (`bench/jit-tiers.sh`)"), ("overlap", "batch.overlap on and off (`bench/overlap.sh`)")):
+        path = os.path.join(d, sub)
+        if os.path.isdir(path):
+            runs = [(n[:-5], load(path, n)) for n in sorted(os.listdir(path)) if n.endswith(".json")]
+            if runs:
+                parts.append(e2e(runs, "### End to end, " + title))
     tuning = os.path.join(d, "tuning")
     if os.path.isdir(tuning):
         t = [(n[:-5], load(tuning, n)) for n in sorted(os.listdir(tuning)) if n.endswith(".json")]

@@ -29,9 +29,12 @@ import java.util.Map;
  */
 final class CpuShares {
 
-    /** Threads that run the model: a split step's parts (the stream thread runs part 0 itself). */
-    static final String MODEL_PARTS = "model step parts";
-    /** Kafka Streams' threads: processing, the batcher's punctuation, and the model's part 0. */
+    /**
+     * Threads that run the model: the model workers of batch.overlap and a split step's parts. Without
+     * overlap the stream thread runs the model (a split step's part 0) itself.
+     */
+    static final String MODEL_THREADS = "model threads";
+    /** Kafka Streams' threads: processing, the batcher's punctuation, and without overlap the model. */
     static final String STREAM_THREADS = "stream threads";
     static final String KAFKA_CLIENTS = "kafka client network threads";
     static final String READER = "bench reader and publisher";
@@ -111,7 +114,7 @@ final class CpuShares {
     static Map<String, Object> between(Snapshot a, Snapshot b) {
         double wall = (b.wallNanos() - a.wallNanos()) / 1e9;
         Map<String, Double> groups = new LinkedHashMap<>();
-        for (String g : List.of(MODEL_PARTS, STREAM_THREADS, KAFKA_CLIENTS, BROKER, READER, UNLISTED)) {
+        for (String g : List.of(MODEL_THREADS, STREAM_THREADS, KAFKA_CLIENTS, BROKER, READER, UNLISTED)) {
             groups.put(g, 0.0);
         }
         Map<String, Double> byName = new HashMap<>();
@@ -146,8 +149,9 @@ final class CpuShares {
     }
 
     static String group(String thread) {
-        if (thread.startsWith("memstream-step-part-")) {
-            return MODEL_PARTS;
+        // tested first: both carry the name of the stream thread they serve
+        if (thread.startsWith("memstream-step-part-") || thread.startsWith("memstream-model-of-")) {
+            return MODEL_THREADS;
         }
         // client threads carry their owner's client id ("...-StreamThread-1-producer"): test them first
         if (thread.startsWith("kafka-producer-network-thread") || thread.contains("consumer_background_thread")

@@ -116,6 +116,7 @@ final class EndToEndBench {
         d.put("batch_max_size", t.batchMaxSize());
         d.put("batch_max_wait_ms", t.batchMaxWait().toMillis());
         d.put("batch_merge", t.batchMerge());
+        d.put("batch_overlap", t.batchOverlap());
         d.put("state_dtype", t.stateDtype().label());
         d.put("processing_guarantee", config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         d.put("commit_interval_ms", Long.parseLong(config.streamsProperties()

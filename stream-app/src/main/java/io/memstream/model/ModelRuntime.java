@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,8 @@ public final class ModelRuntime implements AutoCloseable {
     private final Device device;
     private final ThreadLocal<ModelSession> sessions = new ThreadLocal<>();
     private final List<ModelSession> openSessions = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<ExecutorService> workers = new ThreadLocal<>();
+    private final List<ExecutorService> openWorkers = new CopyOnWriteArrayList<>();
     private MergingStepper merging;
     private final int stepShards;
 
@@ -213,6 +218,28 @@ public final class ModelRuntime implements AutoCloseable {
     }
 
     /**
+     * The calling thread's model worker, created on first use: one daemon thread, named after the
+     * caller, that runs the model calls handed to it in order, each on the worker's own session
+     * ({@link #sessionForCurrentThread()} called from the task). A stream thread with batch.overlap
+     * hands it its batches and goes on polling and committing meanwhile; all of that thread's tasks
+     * share it, so their batches queue for the model instead of running at once.
+     */
+    public ExecutorService workerForCurrentThread() {
+        ExecutorService w = workers.get();
+        if (w == null) {
+            String name = "memstream-model-of-" + Thread.currentThread().getName();
+            w = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+            workers.set(w);
+            openWorkers.add(w);
+        }
+        return w;
+    }
+
+    /**
      * The JVM's one merging step session (created on first use): stream threads that use it have
      * their concurrent batches merged into one model call of at most {@code maxRows} rows.
      */
@@ -260,6 +287,18 @@ public final class ModelRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        // Workers first: a model call still running would use the sessions closed below.
+        openWorkers.forEach(ExecutorService::shutdown);
+        for (ExecutorService w : openWorkers) {
+            try {
+                if (!w.awaitTermination(30, TimeUnit.SECONDS)) {
+                    log.warn("a model worker did not finish its call within 30 s; closing the sessions anyway");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        openWorkers.clear();
         synchronized (this) {
             if (merging != null) {
                 merging.close();

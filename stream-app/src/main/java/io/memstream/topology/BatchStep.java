@@ -15,6 +15,7 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -25,7 +26,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * One batched model call: takes the oldest queued model chunk of up to N streams, absorbs them in
  * one {@code step}, generates for the rows that asked, then writes memories, forwards
  * continuations and shrinks the queues. Everything it writes goes through the task's stores and
- * forwards, so it commits (or not) with the task's transaction.
+ * forwards, so it commits (or not) with the task's transaction. The three parts are apart
+ * ({@link #prepare}, {@link #compute}, {@link #apply}) so that the model's part can run on another
+ * thread while the stream thread polls and commits ({@code batch.overlap}); the queued chunks stay in
+ * the pending store until {@link #apply}, so a commit in between loses nothing.
  */
 final class BatchStep {
 
@@ -63,11 +67,31 @@ final class BatchStep {
         this.wallClock = wallClock;
     }
 
+    /**
+     * A batch taken from the queues: each row's stream, oldest queued chunk, stored memory and the
+     * model's inputs. Read on the stream thread; the model may then run it on another.
+     */
+    record Prepared(List<PendingQueue.Head> heads, MemoryState[] stored, float[][][] states, int[][] tokens) {
+        List<String> streamIds() {
+            return heads.stream().map(PendingQueue.Head::streamId).toList();
+        }
+    }
+
+    /** What the model gave for a prepared batch: the step, its wall time, and the generations. */
+    record Computed(StepOutput out, double stepMillis, Generated generated) { }
+
     /** Runs one model call over up to {@code maxStreams} streams; returns how many queues it emptied. */
     int run(int maxStreams) {
-        List<PendingQueue.Head> batch = pending.heads(maxStreams);
+        Prepared batch = prepare(maxStreams, Set.of());
+        // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
+        return batch == null ? 0 : apply(batch, compute(batch, runtime.sessionForCurrentThread()));
+    }
+
+    /** The oldest queued chunk of up to {@code maxStreams} streams not in {@code busy}; null if none. */
+    Prepared prepare(int maxStreams, Set<String> busy) {
+        List<PendingQueue.Head> batch = pending.heads(maxStreams, busy);
         if (batch.isEmpty()) {
-            return 0;
+            return null;
         }
         int b = batch.size();
         MemoryState[] stored = new MemoryState[b];
@@ -82,34 +106,49 @@ final class BatchStep {
             states[i] = codec.tensors(id, stored[i]);
             tokens[i] = toArray(batch.get(i).chunk().getTokens());
         }
+        return new Prepared(batch, stored, states, tokens);
+    }
 
+    /**
+     * The model's part: step, then generation for the rows that asked. Touches no store, so it may
+     * run on any thread; {@code session} must be that thread's own.
+     */
+    Computed compute(Prepared batch, ModelSession session) {
         long t0 = System.nanoTime();
-        // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
-        ModelSession session = runtime.sessionForCurrentThread();
-        StepOutput out = merge ? runtime.mergingStepper(mergeMaxRows).step(states, tokens) : session.step(states, tokens);
+        StepOutput out = merge ? runtime.mergingStepper(mergeMaxRows).step(batch.states(), batch.tokens())
+                : session.step(batch.states(), batch.tokens());
         long stepNanos = System.nanoTime() - t0;
-        double stepMillis = stepNanos / 1e6;
         metrics.stepLatency.record(stepNanos, TimeUnit.NANOSECONDS);
-        metrics.batchSize.record(b);
+        metrics.batchSize.record(batch.heads().size());
+        return new Computed(out, stepNanos / 1e6, generate(session, batch.heads(), batch.states(), batch.tokens()));
+    }
 
-        Generated generated = generate(session, batch, states, tokens);
-        Generation[] generations = generated.rows();
-
+    /**
+     * Writes memories, forwards continuations and shrinks the queues; on the stream thread, in the
+     * task's transaction. Each queue header is read again here: chunks may have been queued behind
+     * the batch while the model ran. Returns how many queues it emptied.
+     */
+    int apply(Prepared batch, Computed computed) {
+        StepOutput out = computed.out();
+        Generation[] generations = computed.generated().rows();
+        int[][] tokens = batch.tokens();
+        int b = batch.heads().size();
         int emptied = 0;
         long now = wallClock.getAsLong();
         for (int i = 0; i < b; i++) {
-            String id = batch.get(i).streamId();
-            PendingStream queue = batch.get(i).queue();
-            PendingChunk head = batch.get(i).chunk();
+            String id = batch.heads().get(i).streamId();
+            PendingStream queue = pending.get(id);
+            PendingChunk head = batch.heads().get(i).chunk();
             boolean recordDone = head.getPart() == head.getParts() - 1;
-            MemoryState before = stored[i];
+            MemoryState before = batch.stored()[i];
             boolean fresh = before == null;
             long chunksAbsorbed = (fresh ? 0 : before.getChunksAbsorbed()) + (recordDone ? 1 : 0);
             long tokensAbsorbed = (fresh ? 0 : before.getTokensAbsorbed()) + tokens[i].length;
             long lastSeq = recordDone ? head.getSeq() : (fresh ? -1 : before.getLastSeq());
             double bits = queue.getHeadBits() + out.bits()[i];
             long byteTokens = queue.getHeadByteTokens() + countBytes(tokens[i]);
-            double millis = queue.getHeadMillis() + stepMillis + (generations[i] != null ? generated.millis() : 0);
+            double millis = queue.getHeadMillis() + computed.stepMillis()
+                    + (generations[i] != null ? computed.generated().millis() : 0);
 
             if (recordDone) {
                 forward.accept(new Record<>(id, continuation(id, head, generations[i], bits, byteTokens, millis, b,
@@ -141,7 +180,7 @@ final class BatchStep {
     }
 
     /** Per batch row the generation (null where none was asked), and the wall time of the generation call. */
-    private record Generated(Generation[] rows, double millis) { }
+    record Generated(Generation[] rows, double millis) { }
 
     /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
     private Generated generate(ModelSession session, List<PendingQueue.Head> batch, float[][][] states,

@@ -7,8 +7,14 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import io.memstream.schema.TokenChunk;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.errors.TaskMigratedException;
@@ -24,6 +30,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code batch.max.size} streams are waiting, and from a wall-clock punctuator every
  * {@code batch.max.wait.ms} unless full batches ran since its previous tick. Also evicts idle
  * memories. One instance per task.
+ *
+ * <p>With {@code batch.overlap} (the default) a batch runs on the stream thread's model worker while
+ * the stream thread goes on: it polls, queues the next chunks and commits, which left the model idle
+ * a fifth of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches per
+ * task are with the worker, one running and one waiting, and their streams are passed over when the
+ * next batch is taken. Results are applied on the stream thread, oldest first; until then the
+ * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
+ * and absorbs nothing twice. The punctuator waits for what it starts, as before.
  */
 final class MemoryProcessor implements Processor<String, TokenChunk, String, Continuation> {
 
@@ -31,6 +45,10 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private static final long DRAIN_BUDGET_NANOS = Duration.ofSeconds(2).toNanos();
     /** batch.merge: a merged call takes the full batches of up to this many stream threads. */
     private static final int MERGE_MAX_THREADS = 8;
+    /** batch.overlap: batches of one task with the model worker at once (one running, one waiting). */
+    private static final int MAX_IN_FLIGHT = 2;
+    /** batch.overlap: how often a finished batch is looked for while no record arrives. */
+    private static final Duration COLLECT_EVERY = Duration.ofMillis(5);
 
     private final TopologyConfig config;
     private final ModelRuntime runtime;
@@ -46,6 +64,11 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     /** Full batches run from process(), and their count at the punctuator's previous tick. */
     private long fullBatches;
     private long fullBatchesAtLastTick;
+    /** Batches with the model worker, oldest first, and their streams (batch.overlap). */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private final Set<String> busy = new HashSet<>();
+
+    private record InFlight(BatchStep.Prepared batch, Future<BatchStep.Computed> result) { }
 
     MemoryProcessor(TopologyConfig config, ModelRuntime runtime, TopologyMetrics metrics) {
         this.config = config;
@@ -68,6 +91,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 config.batchMaxSize() * MERGE_MAX_THREADS);
         pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> tick());
+        if (overlaps()) {
+            context.schedule(COLLECT_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> collect());
+        }
         if (!config.memoryTtl().isZero()) {
             long every = Math.max(1_000, Math.min(config.memoryTtl().toMillis() / 2, 60_000));
             context.schedule(Duration.ofMillis(every), PunctuationType.WALL_CLOCK_TIME, this::evictIdle);
@@ -147,25 +173,115 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     /**
      * Full batches only from process(); everything from the punctuator. Both stop after the time
      * budget (one huge record can queue thousands of model chunks): what is left stays in the
-     * pending store for the next punctuation, and the transaction can commit in between.
+     * pending store for the next punctuation, and the transaction can commit in between. With
+     * overlap, process() waits for the oldest batch only when the worker already holds two; the
+     * punctuator waits for every batch, so a partial batch's outputs leave with its tick.
      */
     private void drain(boolean everything) {
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
-        while ((everything ? pendingStreams > 0 : pendingStreams >= config.batchMaxSize())
-                && System.nanoTime() < deadline) {
-            try {
-                pendingStreams -= step.run(config.batchMaxSize());
-                if (!everything) {
-                    fullBatches++;
+        guarded(() -> {
+            while (System.nanoTime() < deadline) {
+                applyFinished();
+                long ready = pendingStreams - busy.size();
+                boolean batchReady = everything ? ready > 0 : ready >= config.batchMaxSize();
+                if (batchReady && inFlight.size() < MAX_IN_FLIGHT) {
+                    if (!startBatch(everything)) {
+                        break;
+                    }
+                } else if (!inFlight.isEmpty() && (everything || batchReady)) {
+                    applyOldest();
+                } else {
+                    break;
                 }
-            } catch (FingerprintMismatchException e) {
-                throw e;
-            } catch (TaskMigratedException | TaskCorruptedException e) {
-                throw e; // Streams' own signals (fenced producer, corrupted state): it recovers from these itself
-            } catch (RuntimeException e) {
-                throw new BatchFailedException(e);
+            }
+        });
+    }
+
+    /** The collecting punctuator: applies batches the worker has finished, without waiting. */
+    private void collect() {
+        guarded(this::applyFinished);
+    }
+
+    /** Takes the next batch and runs it, or hands it to the worker; false if no stream had a chunk. */
+    private boolean startBatch(boolean everything) {
+        BatchStep.Prepared batch = step.prepare(config.batchMaxSize(), busy);
+        if (batch == null) {
+            return false;
+        }
+        if (!everything) {
+            fullBatches++;
+        }
+        if (!overlaps()) {
+            // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
+            pendingStreams -= step.apply(batch, step.compute(batch, runtime.sessionForCurrentThread()));
+            return true;
+        }
+        busy.addAll(batch.streamIds());
+        inFlight.add(new InFlight(batch, runtime.workerForCurrentThread()
+                .submit(() -> step.compute(batch, runtime.sessionForCurrentThread()))));
+        return true;
+    }
+
+    private void applyFinished() {
+        while (!inFlight.isEmpty() && inFlight.peek().result().isDone()) {
+            applyOldest();
+        }
+    }
+
+    /** Waits for the oldest batch with the worker and applies it; a failed model call fails the batch. */
+    private void applyOldest() {
+        InFlight f = inFlight.poll();
+        f.batch().streamIds().forEach(busy::remove);
+        BatchStep.Computed computed;
+        try {
+            computed = f.result().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the model ran a batch", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        pendingStreams -= step.apply(f.batch(), computed);
+    }
+
+    /** Runs batch work, turning a failure of the batch (not Streams' own signals) into a failed batch. */
+    private static void guarded(Runnable batchWork) {
+        try {
+            batchWork.run();
+        } catch (FingerprintMismatchException e) {
+            throw e;
+        } catch (TaskMigratedException | TaskCorruptedException e) {
+            throw e; // Streams' own signals (fenced producer, corrupted state): it recovers from these itself
+        } catch (RuntimeException e) {
+            throw new BatchFailedException(e);
+        }
+    }
+
+    private boolean overlaps() {
+        // A merged call gathers the stream threads' batches itself; it keeps the calling thread.
+        return config.batchOverlap() && !config.batchMerge();
+    }
+
+    /**
+     * Batches still with the worker are dropped, not applied: their chunks are still in the pending
+     * store, and whoever runs this task next absorbs them. Waiting for the running one keeps the
+     * worker off the model's sessions once the app closes them.
+     */
+    @Override
+    public void close() {
+        inFlight.forEach(f -> f.result().cancel(false));
+        for (InFlight f : inFlight) {
+            try {
+                f.result().get();
+            } catch (CancellationException | ExecutionException e) {
+                // dropped either way
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
+        inFlight.clear();
+        busy.clear();
     }
 
     /** Deletes memories idle for memory.ttl (a tombstone in the changelog); streams with queued chunks stay. */

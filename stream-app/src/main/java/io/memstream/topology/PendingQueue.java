@@ -66,15 +66,16 @@ final class PendingQueue {
     /**
      * The oldest queued chunk of up to {@code max} streams, round robin in key order from where the
      * previous batch stopped, so that under overload no stream waits behind lower keys for ever.
+     * Streams in {@code busy} (a batch of theirs is still with the model) are passed over.
      */
-    List<Head> heads(int max) {
+    List<Head> heads(int max, Set<String> busy) {
         List<KeyValue<String, PendingStream>> picked = new ArrayList<>(max);
         String start = cursor;
         if (start != null) {
             try (KeyValueIterator<String, PendingStream> it = streams.range(start, null)) {
                 while (it.hasNext() && picked.size() < max) {
                     KeyValue<String, PendingStream> kv = it.next();
-                    if (!kv.key.equals(start)) {
+                    if (!kv.key.equals(start) && !busy.contains(kv.key)) {
                         picked.add(kv);
                     }
                 }
@@ -89,7 +90,9 @@ final class PendingQueue {
                 if (taken.contains(kv.key)) {
                     break;
                 }
-                picked.add(kv);
+                if (!busy.contains(kv.key)) {
+                    picked.add(kv);
+                }
                 if (kv.key.equals(start)) {
                     break;
                 }
@@ -108,6 +111,11 @@ final class PendingQueue {
             heads.add(new Head(kv.key, kv.value, chunk));
         }
         return heads;
+    }
+
+    /** {@link #heads(int, Set)} with no stream passed over. */
+    List<Head> heads(int max) {
+        return heads(max, Set.of());
     }
 
     /**

@@ -22,6 +22,8 @@ import java.util.Properties;
  * @param stateDtype element type of the stored memory tensors (float16 halves the store and changelog)
  * @param batchMerge whether the stream threads of this JVM merge their concurrent batches into one
  *     model call on one shared session ({@link io.memstream.model.MergingStepper})
+ * @param batchOverlap whether full batches run on a model thread of their own while the stream thread
+ *     goes on polling, queueing and committing (results applied on the stream thread, in order)
  */
 public record TopologyConfig(
         String inputTopic,
@@ -34,7 +36,8 @@ public record TopologyConfig(
         Duration memoryTtl,
         FingerprintMismatch fingerprintMismatch,
         StateDtype stateDtype,
-        boolean batchMerge) {
+        boolean batchMerge,
+        boolean batchOverlap) {
 
     public static final String INPUT_TOPIC = "input.topic";
     public static final String OUTPUT_TOPIC = "output.topic";
@@ -47,10 +50,11 @@ public record TopologyConfig(
     public static final String FINGERPRINT_MISMATCH = "fingerprint.mismatch";
     public static final String STATE_DTYPE = "state.dtype";
     public static final String BATCH_MERGE = "batch.merge";
+    public static final String BATCH_OVERLAP = "batch.overlap";
     /** Every key this class reads; they are not passed on to Kafka. */
     public static final java.util.Set<String> KEYS = java.util.Set.of(INPUT_TOPIC, OUTPUT_TOPIC, DLQ_TOPIC,
             BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RECORD_MAX_BYTES, GAP_POLICY, MEMORY_TTL_MS, FINGERPRINT_MISMATCH,
-            STATE_DTYPE, BATCH_MERGE);
+            STATE_DTYPE, BATCH_MERGE, BATCH_OVERLAP);
 
     /** A seq jump (say 3 after 1): accepted and counted, or sent to the dead-letter topic. */
     public enum GapPolicy { ACCEPT, REJECT }
@@ -80,12 +84,12 @@ public record TopologyConfig(
         }
     }
 
-    /** The settings before {@code state.dtype} and {@code batch.merge} existed: float32, no merging. */
+    /** The settings before {@code state.dtype}, {@code batch.merge} and {@code batch.overlap} existed. */
     public TopologyConfig(String inputTopic, String outputTopic, String dlqTopic, int batchMaxSize,
                           Duration batchMaxWait, int recordMaxBytes, GapPolicy gapPolicy, Duration memoryTtl,
                           FingerprintMismatch fingerprintMismatch) {
         this(inputTopic, outputTopic, dlqTopic, batchMaxSize, batchMaxWait, recordMaxBytes, gapPolicy, memoryTtl,
-                fingerprintMismatch, StateDtype.FLOAT32, false);
+                fingerprintMismatch, StateDtype.FLOAT32, false, false);
     }
 
     public TopologyConfig {
@@ -131,7 +135,8 @@ public record TopologyConfig(
                 Duration.ofMillis(parseLong(props, MEMORY_TTL_MS, Duration.ofDays(7).toMillis(), 0, Long.MAX_VALUE)),
                 parseEnum(props, FINGERPRINT_MISMATCH, FingerprintMismatch.class, FingerprintMismatch.RESET),
                 parseEnum(props, STATE_DTYPE, StateDtype.class, StateDtype.FLOAT32),
-                parseBoolean(props, BATCH_MERGE, false));
+                parseBoolean(props, BATCH_MERGE, false),
+                parseBoolean(props, BATCH_OVERLAP, true));
     }
 
     private static void requireTopic(String key, String value) {

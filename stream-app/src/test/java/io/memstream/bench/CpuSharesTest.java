@@ -10,7 +10,8 @@ class CpuSharesTest {
 
     @Test
     void threadsAreGroupedByWhatTheyDo() {
-        assertEquals(CpuShares.MODEL_PARTS, CpuShares.group("memstream-step-part-1-of-memstream-bench-1-StreamThread-1"));
+        assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-step-part-1-of-memstream-bench-1-StreamThread-1"));
+        assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-model-of-memstream-bench-1-StreamThread-1"));
         assertEquals(CpuShares.KAFKA_CLIENTS,
                 CpuShares.group("kafka-producer-network-thread | memstream-bench-8f-StreamThread-1-producer"));
         assertEquals(CpuShares.STREAM_THREADS, CpuShares.group("memstream-bench-8f2c-StreamThread-1"));
@@ -39,7 +40,7 @@ class CpuSharesTest {
         busy.join();
         Map<String, Object> r = CpuShares.between(before, after);
         Map<String, Object> cores = (Map<String, Object>) r.get("cores_by_group");
-        double parts = (double) cores.get(CpuShares.MODEL_PARTS);
+        double parts = (double) cores.get(CpuShares.MODEL_THREADS);
         assertTrue(parts > 0.3, "a spinning part thread used " + parts + " cores");
         assertTrue((double) r.get("process_cores") >= parts - 0.05, "the process includes its threads: " + r);
         assertTrue(((Map<String, Object>) r.get("busiest_threads_cores")).containsKey("memstream-step-part-1-of-test"));

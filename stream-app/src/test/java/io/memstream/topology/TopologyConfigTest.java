@@ -35,10 +35,10 @@ class TopologyConfigTest {
     void parsesEveryKey() {
         TopologyConfig c = TopologyConfig.fromProperties(props("input.topic", "in", "output.topic", "out",
                 "dlq.topic", "dead", "batch.max.size", "7", "batch.max.wait.ms", "15", "record.max.bytes", "999",
-                "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail"));
+                "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail", "batch.overlap", "false"));
         assertEquals(new TopologyConfig("in", "out", "dead", 7, Duration.ofMillis(15), 999,
                 TopologyConfig.GapPolicy.REJECT, Duration.ZERO, TopologyConfig.FingerprintMismatch.FAIL,
-                TopologyConfig.StateDtype.FLOAT32, false), c);
+                TopologyConfig.StateDtype.FLOAT32, false, false), c);
     }
 
     @Test

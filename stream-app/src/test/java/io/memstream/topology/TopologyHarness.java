@@ -57,6 +57,10 @@ final class TopologyHarness implements AutoCloseable {
 
     private TopologyHarness(Map<String, String> settings, ModelRuntime runtime, Map<String, ?> registryConfigs) {
         Properties user = new Properties();
+        // The driver runs everything on the test thread and tests read outputs right after piping;
+        // with batch.overlap (the default) a full batch's outputs land at a later record or tick, so
+        // the tests of overlap ask for it by name.
+        user.put(TopologyConfig.BATCH_OVERLAP, "false");
         user.putAll(settings);
         config = TopologyConfig.fromProperties(user);
         serdes = new MemstreamSerdes(registryConfigs);
