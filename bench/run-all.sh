@@ -59,11 +59,15 @@ fi
 ahead=(--streams 256 --chunks 48)
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" -D batch.max.size=1 --out "$out/e2e_batch1.json"
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" -D batch.max.size=32 --out "$out/e2e_batch32.json"
+# The same, warm: the processor absorbs warm-up streams for 30 s first, as the engine alone it is compared
+# with warms up before it is timed (bench/jit-tiers.sh: how long the JIT keeps compiling after a start).
+"${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_warm.json"
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target (after
 # --paced-warmup-s, default 3: seconds of warm-up streams at that rate, reported apart).
-rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
+# The peak is the warm run's steady rate.
+rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32_warm.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
 "${java[@]}" e2e --engine-s 1 --streams 256 --chunks 64 --rate "$rate" -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"
 # Two stream threads: separate sessions against one merging session (batch.merge).
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --stream-threads 2 -D batch.max.size=16 -D batch.merge=false --out "$out/e2e_2threads.json"
