@@ -7,14 +7,8 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import io.memstream.schema.TokenChunk;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.errors.TaskMigratedException;
@@ -45,8 +39,6 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private static final long DRAIN_BUDGET_NANOS = Duration.ofSeconds(2).toNanos();
     /** batch.merge: a merged call takes the full batches of up to this many stream threads. */
     private static final int MERGE_MAX_THREADS = 8;
-    /** batch.overlap: batches of one task with the model worker at once (one running, one waiting). */
-    private static final int MAX_IN_FLIGHT = 2;
     /** batch.overlap: how often a finished batch is looked for while no record arrives. */
     private static final Duration COLLECT_EVERY = Duration.ofMillis(5);
 
@@ -64,11 +56,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     /** Full batches run from process(), and their count at the punctuator's previous tick. */
     private long fullBatches;
     private long fullBatchesAtLastTick;
-    /** Batches with the model worker, oldest first, and their streams (batch.overlap). */
-    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-    private final Set<String> busy = new HashSet<>();
-
-    private record InFlight(BatchStep.Prepared batch, Future<BatchStep.Computed> result) { }
+    /** batch.overlap: the batches with the model worker. */
+    private BatchesInFlight inFlight;
 
     MemoryProcessor(TopologyConfig config, ModelRuntime runtime, TopologyMetrics metrics) {
         this.config = config;
@@ -89,6 +78,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 context::forward, context::currentSystemTimeMs, config.batchMerge(),
                 // Room for every stream thread's full batch in one merged call.
                 config.batchMaxSize() * MERGE_MAX_THREADS);
+        this.inFlight = new BatchesInFlight(step, runtime);
         pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> tick());
         if (overlaps()) {
@@ -181,15 +171,15 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
         guarded(() -> {
             while (System.nanoTime() < deadline) {
-                applyFinished();
-                long ready = pendingStreams - busy.size();
+                pendingStreams -= inFlight.applyFinished();
+                long ready = pendingStreams - inFlight.busy().size();
                 boolean batchReady = everything ? ready > 0 : ready >= config.batchMaxSize();
-                if (batchReady && inFlight.size() < MAX_IN_FLIGHT) {
+                if (batchReady && !inFlight.isFull()) {
                     if (!startBatch(everything)) {
                         break;
                     }
                 } else if (!inFlight.isEmpty() && (everything || batchReady)) {
-                    applyOldest();
+                    pendingStreams -= inFlight.applyOldest();
                 } else {
                     break;
                 }
@@ -199,49 +189,25 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
 
     /** The collecting punctuator: applies batches the worker has finished, without waiting. */
     private void collect() {
-        guarded(this::applyFinished);
+        guarded(() -> pendingStreams -= inFlight.applyFinished());
     }
 
     /** Takes the next batch and runs it, or hands it to the worker; false if no stream had a chunk. */
     private boolean startBatch(boolean everything) {
-        BatchStep.Prepared batch = step.prepare(config.batchMaxSize(), busy);
+        BatchStep.Prepared batch = step.prepare(config.batchMaxSize(), inFlight.busy());
         if (batch == null) {
             return false;
         }
         if (!everything) {
             fullBatches++;
         }
-        if (!overlaps()) {
+        if (overlaps()) {
+            inFlight.start(batch);
+        } else {
             // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
             pendingStreams -= step.apply(batch, step.compute(batch, runtime.sessionForCurrentThread()));
-            return true;
         }
-        busy.addAll(batch.streamIds());
-        inFlight.add(new InFlight(batch, runtime.workerForCurrentThread()
-                .submit(() -> step.compute(batch, runtime.sessionForCurrentThread()))));
         return true;
-    }
-
-    private void applyFinished() {
-        while (!inFlight.isEmpty() && inFlight.peek().result().isDone()) {
-            applyOldest();
-        }
-    }
-
-    /** Waits for the oldest batch with the worker and applies it; a failed model call fails the batch. */
-    private void applyOldest() {
-        InFlight f = inFlight.poll();
-        f.batch().streamIds().forEach(busy::remove);
-        BatchStep.Computed computed;
-        try {
-            computed = f.result().get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the model ran a batch", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
-        pendingStreams -= step.apply(f.batch(), computed);
     }
 
     /** Runs batch work, turning a failure of the batch (not Streams' own signals) into a failed batch. */
@@ -262,26 +228,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         return config.batchOverlap() && !config.batchMerge();
     }
 
-    /**
-     * Batches still with the worker are dropped, not applied: their chunks are still in the pending
-     * store, and whoever runs this task next absorbs them. Waiting for the running one keeps the
-     * worker off the model's sessions once the app closes them.
-     */
     @Override
     public void close() {
-        inFlight.forEach(f -> f.result().cancel(false));
-        for (InFlight f : inFlight) {
-            try {
-                f.result().get();
-            } catch (CancellationException | ExecutionException e) {
-                // dropped either way
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        inFlight.clear();
-        busy.clear();
+        inFlight.dropAll();
     }
 
     /** Deletes memories idle for memory.ttl (a tombstone in the changelog); streams with queued chunks stay. */
