@@ -5,6 +5,8 @@
 # "cpu" says what the compiler threads took ("unlisted_known_native_cores.jit"). Results in
 # bench/results/jit/*.json; bench/report.py prints them. JAVA_OPTS is not used here: the runs set the
 # tier themselves. Usage: bench/jit-tiers.sh   (about 9 minutes; needs the jar, see bench/run-all.sh)
+#        bench/jit-tiers.sh engine   (only the engine's generation paths, where Java runs per token:
+#                                     both tiers, spinning off and on, twice; about 6 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -12,6 +14,19 @@ out="${BENCH_OUT:-bench/results}/jit"
 mkdir -p "$out"
 bench=(-jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}" --threads 2)
 e2e=(e2e --streams 256 --chunk-bytes 63 --partitions 2 --stream-threads 1 -D batch.max.size=32)
+if [ "${1:-}" = engine ]; then
+  for round in 1 2; do
+    for spinning in false true; do
+      for tier in 4 1; do
+        name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+        java -XX:TieredStopAtLevel="$tier" "${bench[@]}" engine --step-batches 1,32 --decode-batches 1,8 \
+            --new-tokens 64 --generation-streams 32 --warmup-s 1 --measure-s 3 --min-reps 10 \
+            --ort-spinning "$spinning" --out "$out/engine_spinning_${spinning}_${name}_$round.json"
+      done
+    done
+  done
+  exit 0
+fi
 for tier in 4 1; do
   name=$([ "$tier" = 4 ] && echo c2 || echo c1)
   java -XX:TieredStopAtLevel="$tier" "${bench[@]}" "${e2e[@]}" --chunks 48 --engine-s 2 --out "$out/cold_$name.json"

@@ -117,6 +117,21 @@ def thread_times(r):
     return " / ".join(f"{t.get(k, float('nan')):.2f}" for k in ("process_ratio", "punctuate_ratio", "poll_ratio", "commit_ratio"))
 
 
+def engine_generation(results, title):
+    """Per run: step and decode ms per call, cached decoding against recomputation, batched generation."""
+    out = [title, "", "| run | step ms at batch 1 / 32 | decode ms at batch 1 / 8 | cached / recompute, 64 tokens, batch 1 / 8 | "
+           "batched generation speedup |", "|---|---|---|---|---|"]
+    for name, r in results:
+        step = {x["batch"]: x["median_ms"] for x in r["step"]}
+        dec = {x["batch"]: x["median_ms"] for x in r["decode"]}
+        cache = {x["batch"]: x["speedup"] for x in r["cached_vs_recompute"] if x["new_tokens"] == 64}
+        f = lambda d, k, fmt="{:.2f}": fmt.format(d[k]) if k in d else ""
+        out.append(f"| {name} | {f(step, 1)} / {f(step, 32)} | {f(dec, 1, '{:.3f}')} / {f(dec, 8, '{:.3f}')} | "
+                   f"{f(cache, 1)}x / {f(cache, 8)}x | {r['batched_generation']['speedup']:.2f}x |")
+    out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
+    return "\n".join(out)
+
+
 def cpu_cores(r):
     """Cores (CPU seconds per wall second) the measured window took, by thread group (CpuShares.java)."""
     c = r.get("cpu")
@@ -327,8 +342,12 @@ def main(d):
         path = os.path.join(d, sub)
         if os.path.isdir(path):
             runs = [(n[:-5], load(path, n)) for n in sorted(os.listdir(path)) if n.endswith(".json")]
-            if runs:
-                parts.append(e2e(runs, "### End to end, " + title))
+            ends = [(n, r) for n, r in runs if r.get("benchmark") == "e2e"]
+            if ends:
+                parts.append(e2e(ends, "### End to end, " + title))
+            engines = [(n, r) for n, r in runs if r.get("benchmark") == "engine"]
+            if engines:
+                parts.append(engine_generation(engines, "### Engine generation paths, " + title))
     tuning = os.path.join(d, "tuning")
     if os.path.isdir(tuning):
         t = [(n[:-5], load(tuning, n)) for n in sorted(os.listdir(tuning)) if n.endswith(".json")]
