@@ -115,6 +115,8 @@ class CrashRecoveryBrokerTest {
         System.out.printf("crash test: %d SIGKILLs, %d continuations read_committed%n", kills, seen.size());
         assertTrue(twice.isEmpty(), "continuations seen twice: " + twice);
         assertEquals(all.size(), seen.size());
+        assertTrue(seen.values().stream().anyMatch(c -> c.getStats().getBatchSize() == 4),
+                "full batches formed (they run on the model worker)");
         Map<String, Continuation> reference = new HashMap<>();
         try (TopologyHarness h = TopologyHarness.perRecord()) {
             all.forEach(h::send);

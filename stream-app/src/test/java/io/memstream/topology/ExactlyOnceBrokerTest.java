@@ -70,7 +70,9 @@ class ExactlyOnceBrokerTest {
                 TopologyConfig.INPUT_TOPIC, "chunks-" + run,
                 TopologyConfig.OUTPUT_TOPIC, "continuations-" + run,
                 TopologyConfig.DLQ_TOPIC, "dlq-" + run,
-                TopologyConfig.BATCH_MAX_SIZE, "32",
+                // about 12 streams a task: full batches form (and go to the model worker,
+                // batch.overlap) besides the punctuator's partial ones
+                TopologyConfig.BATCH_MAX_SIZE, "4",
                 TopologyConfig.BATCH_MAX_WAIT_MS, "20");
         Properties user = new Properties();
         user.putAll(settings);
@@ -121,6 +123,8 @@ class ExactlyOnceBrokerTest {
 
         assertTrue(twice.isEmpty(), "continuations seen twice: " + twice);
         assertEquals(STREAMS * CHUNKS, seen.size(), "one continuation per chunk");
+        assertTrue(seen.values().stream().anyMatch(c -> c.getStats().getBatchSize() == 4),
+                "full batches formed (they run on the model worker)");
         Map<String, Continuation> reference = uninterruptedRun(all);
         for (var e : reference.entrySet()) {
             Continuation actual = seen.get(e.getKey());
