@@ -119,14 +119,14 @@ def thread_times(r):
 
 def engine_generation(results, title):
     """Per run: step and decode ms per call, cached decoding against recomputation, batched generation."""
-    out = [title, "", "| run | step ms at batch 1 / 32 | decode ms at batch 1 / 8 | cached / recompute, 64 tokens, batch 1 / 8 | "
+    out = [title, "", "| run | step ms at batch 1 / 32 | decode ms at batch 1 / 8 / 32 | cached / recompute, 64 tokens, batch 1 / 8 | "
            "batched generation speedup |", "|---|---|---|---|---|"]
     for name, r in results:
         step = {x["batch"]: x["median_ms"] for x in r["step"]}
         dec = {x["batch"]: x["median_ms"] for x in r["decode"]}
         cache = {x["batch"]: x["speedup"] for x in r["cached_vs_recompute"] if x["new_tokens"] == 64}
         f = lambda d, k, fmt="{:.2f}": fmt.format(d[k]) if k in d else ""
-        out.append(f"| {name} | {f(step, 1)} / {f(step, 32)} | {f(dec, 1, '{:.3f}')} / {f(dec, 8, '{:.3f}')} | "
+        out.append(f"| {name} | {f(step, 1)} / {f(step, 32)} | {f(dec, 1, '{:.3f}')} / {f(dec, 8, '{:.3f}')} / {f(dec, 32, '{:.3f}')} | "
                    f"{f(cache, 1)}x / {f(cache, 8)}x | {r['batched_generation']['speedup']:.2f}x |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
     return "\n".join(out)
@@ -338,7 +338,8 @@ def main(d):
     e = [(n, r) for n, r in e if r]
     if e:
         parts.append(e2e(e))
-    for sub, title in (("jit", "JIT tiers (`bench/jit-tiers.sh`)"), ("overlap", "batch.overlap on and off (`bench/overlap.sh`)")):
+    for sub, title in (("jit", "JIT tiers (`bench/jit-tiers.sh`)"), ("overlap", "batch.overlap on and off (`bench/overlap.sh`)"),
+                       ("decode-threads", "decode on one thread or two (`bench/decode-threads.sh`)")):
         path = os.path.join(d, sub)
         if os.path.isdir(path):
             runs = [(n[:-5], load(path, n)) for n in sorted(os.listdir(path)) if n.endswith(".json")]

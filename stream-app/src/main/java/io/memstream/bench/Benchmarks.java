@@ -28,6 +28,7 @@ public final class Benchmarks {
             result.put("ort_optimization", tuning.optimization().name());
             result.put("ort_spinning", tuning.spinning());
             result.put("step_shards", runtime.stepShards());
+            result.put("decode_threads", tuning.decodeThreadsFor(threads));
             result.put("chunk_length", runtime.manifest().chunkLength());
             result.putAll(new EngineBench(runtime, s.toSettings()).run());
         }

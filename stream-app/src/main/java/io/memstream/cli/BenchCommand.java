@@ -83,13 +83,18 @@ final class BenchCommand implements Runnable {
                         + "memstream's default; 1: never split).")
         int stepShards;
 
+        @Option(names = "--decode-threads", defaultValue = "0",
+                description = "Threads of the decode sessions (model.decode.threads; 0: a step part's, memstream's "
+                        + "default).")
+        int decodeThreads;
+
         @Option(names = "--out", defaultValue = "bench/results/engine.json")
         Path out;
 
         @Override
         public Integer call() {
             Benchmarks.engine(parent.modelDir(), parent.threads,
-                    new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning, stepShards),
+                    new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning, stepShards, decodeThreads),
                     new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
                             measure, minReps), out,
                     parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
@@ -97,7 +102,7 @@ final class BenchCommand implements Runnable {
                             Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
                             "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
                             "--ort-spinning", Boolean.toString(spinning), "--step-shards", Integer.toString(stepShards),
-                            "--out", out.toString()));
+                            "--decode-threads", Integer.toString(decodeThreads), "--out", out.toString()));
             return 0;
         }
     }

@@ -33,6 +33,7 @@ public final class MemstreamConfig {
     public static final String MODEL_ORT_OPTIMIZATION = "model.ort.optimization";
     public static final String MODEL_ORT_SPINNING = "model.ort.spinning";
     public static final String MODEL_STEP_SHARDS = "model.step.shards";
+    public static final String MODEL_DECODE_THREADS = "model.decode.threads";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -43,7 +44,7 @@ public final class MemstreamConfig {
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
     private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS,
-            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS);
+            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS, MODEL_DECODE_THREADS);
 
     private final Properties all;
     private final Path modelDir;
@@ -143,9 +144,18 @@ public final class MemstreamConfig {
 
     /** {@code auto} (one per model thread) or a number of step shards, 1 for never splitting. */
     private static int parseShards(String raw) {
+        return parseAutoOrCount(MODEL_STEP_SHARDS, raw, OrtTuning.AUTO_SHARDS, "1 (never split)");
+    }
+
+    /** {@code auto} (a step part's threads) or a number of decode threads. */
+    private static int parseDecodeThreads(String raw) {
+        return parseAutoOrCount(MODEL_DECODE_THREADS, raw, OrtTuning.AUTO_DECODE_THREADS, "1");
+    }
+
+    private static int parseAutoOrCount(String key, String raw, int auto, String lowest) {
         String v = raw.trim();
         if (v.equalsIgnoreCase("auto")) {
-            return OrtTuning.AUTO_SHARDS;
+            return auto;
         }
         try {
             int n = Integer.parseInt(v);
@@ -155,7 +165,7 @@ public final class MemstreamConfig {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(MODEL_STEP_SHARDS + " must be auto or a number from 1 (never split) to 1024, got '"
+        throw new IllegalArgumentException(key + " must be auto or a number from " + lowest + " to 1024, got '"
                 + raw + "'");
     }
 
@@ -218,7 +228,8 @@ public final class MemstreamConfig {
             String rawOpt = props.getProperty(MODEL_ORT_OPTIMIZATION);
             ortTuning = new OrtTuning(rawOpt == null || rawOpt.isBlank() ? OrtTuning.DEFAULT.optimization()
                     : parseOptimization(rawOpt), Boolean.parseBoolean(rawSpin),
-                    parseShards(props.getProperty(MODEL_STEP_SHARDS, "auto")));
+                    parseShards(props.getProperty(MODEL_STEP_SHARDS, "auto")),
+                    parseDecodeThreads(props.getProperty(MODEL_DECODE_THREADS, "auto")));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }

@@ -71,7 +71,8 @@ public final class ModelRuntime implements AutoCloseable {
      *
      * @param intraOpThreads intra-op threads of each ORT session (one session per graph and stream
      *     thread); 1 runs every call on the calling stream thread. On CPU a step of enough rows runs
-     *     as {@link OrtTuning#shardsFor} parts at once, each on that many fewer threads
+     *     as {@link OrtTuning#shardsFor} parts at once, each on that many fewer threads, and decode on
+     *     {@link OrtTuning#decodeThreadsFor} threads
      */
     public static ModelRuntime load(Path dir, DeviceChoice choice, int intraOpThreads, OrtTuning tuning) {
         createEngine();
@@ -82,7 +83,7 @@ public final class ModelRuntime implements AutoCloseable {
         switch (choice) {
             case CPU -> {
                 device = Device.cpu();
-                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, shards);
+                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, shards, tuning.decodeThreadsFor(intraOpThreads));
             }
             case GPU -> {
                 device = Device.gpu();
@@ -91,7 +92,8 @@ public final class ModelRuntime implements AutoCloseable {
             default -> {
                 Map<String, Model> gpu = loadOnGpu(manifest, intraOpThreads, tuning, false);
                 device = gpu != null ? Device.gpu() : Device.cpu();
-                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads, tuning, shards);
+                graphs = gpu != null ? gpu : loadGraphs(manifest, device, intraOpThreads, tuning, shards,
+                        tuning.decodeThreadsFor(intraOpThreads));
             }
         }
         ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards);
@@ -128,7 +130,7 @@ public final class ModelRuntime implements AutoCloseable {
 
     private static Map<String, Model> loadOnGpu(ModelManifest m, int threads, OrtTuning tuning, boolean required) {
         try {
-            return loadGraphs(m, Device.gpu(), threads, tuning, 1); // one call uses the whole GPU
+            return loadGraphs(m, Device.gpu(), threads, tuning, 1, threads); // one call uses the whole GPU
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             // ORT reports a missing CUDA/cuDNN as a failed shared-library load inside session creation.
             String reason = rootMessage(e);
@@ -146,12 +148,14 @@ public final class ModelRuntime implements AutoCloseable {
      * Criteria only take string options, which cannot set spinning.
      */
     private static Map<String, Model> loadGraphs(ModelManifest m, Device device, int threads, OrtTuning tuning,
-                                                 int stepShards) {
+                                                 int stepShards, int decodeThreads) {
         Map<String, Model> loaded = new LinkedHashMap<>();
         try {
-            for (String name : List.of(ModelManifest.STEP, ModelManifest.PREFILL, ModelManifest.DECODE)) {
+            for (String name : List.of(ModelManifest.STEP, ModelManifest.PREFILL)) {
                 loaded.put(name, loadGraph(m, name, name, device, threads, tuning));
             }
+            loaded.put(ModelManifest.DECODE, loadGraph(m, ModelManifest.DECODE, ModelManifest.DECODE, device,
+                    decodeThreads, tuning));
             if (stepShards > 1) {
                 loaded.put(STEP_SHARD, loadGraph(m, ModelManifest.STEP, STEP_SHARD, device, threads / stepShards, tuning));
             }

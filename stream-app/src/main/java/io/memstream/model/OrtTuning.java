@@ -19,27 +19,52 @@ import java.util.Locale;
  * "Run F"), two shards on one thread each took 0.64-0.68x the time of one call on two threads, with
  * outputs identical to the bit.
  *
+ * <p>{@code decode} (one token per row and call) runs on CPU sessions of {@code decodeThreads}
+ * threads, by default as many as one step part has (one with the defaults): its calls are smaller
+ * still, and on 2 cores a one-thread session took 0.80x / 0.80x / 0.87x the time of a two-thread one
+ * at batch 1 / 8 / 32 ({@code bench/decode-threads.sh}, docs/PERFORMANCE.md, "Run G").
+ *
  * @param optimization graph optimisation level
  * @param spinning whether idle pool threads spin for work (only worth it on dedicated cores)
  * @param stepShards parts a CPU step is split into; {@link #AUTO_SHARDS} for one per model thread
+ * @param decodeThreads intra-op threads of the CPU decode sessions; {@link #AUTO_DECODE_THREADS} for
+ *     those of one step part
  */
-public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards) {
+public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
+                        int decodeThreads) {
 
     /** As many step shards as model threads. */
     public static final int AUTO_SHARDS = 0;
+    /** Decode on as many threads as one step part. */
+    public static final int AUTO_DECODE_THREADS = 0;
 
     /** The measured choice: all graph optimisations, no spinning, a step shard per model thread. */
-    public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false, AUTO_SHARDS);
+    public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false, AUTO_SHARDS,
+            AUTO_DECODE_THREADS);
 
     public OrtTuning {
         if (stepShards < 0) {
             throw new IllegalArgumentException("step shards must be at least 1 (or 0 for one per model thread), got "
                     + stepShards);
         }
+        if (decodeThreads < 0) {
+            throw new IllegalArgumentException("decode threads must be at least 1 (or 0 for a step part's), got "
+                    + decodeThreads);
+        }
+    }
+
+    public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards) {
+        this(optimization, spinning, stepShards, AUTO_DECODE_THREADS);
     }
 
     public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning) {
         this(optimization, spinning, AUTO_SHARDS);
+    }
+
+    /** The CPU decode sessions' threads for {@code threads} model threads: never more than those. */
+    public int decodeThreadsFor(int threads) {
+        int t = Math.max(1, threads);
+        return decodeThreads == AUTO_DECODE_THREADS ? Math.max(1, t / shardsFor(t)) : Math.min(decodeThreads, t);
     }
 
     /** The step shards for {@code threads} model threads: never more shards than threads. */

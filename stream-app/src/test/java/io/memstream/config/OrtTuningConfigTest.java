@@ -48,6 +48,24 @@ class OrtTuningConfigTest {
     }
 
     @Test
+    void decodeThreadsAreAStepPartsByDefaultANumberOrAnErrorNamingTheKey() {
+        OrtTuning auto = load(Map.of()).ortTuning();
+        assertEquals(OrtTuning.AUTO_DECODE_THREADS, auto.decodeThreads());
+        assertEquals(1, auto.decodeThreadsFor(2), "a step part's threads: 2 threads in 2 parts");
+        assertEquals(4, load(Map.of("model.step.shards", "2")).ortTuning().decodeThreadsFor(8));
+        assertEquals(8, load(Map.of("model.step.shards", "1")).ortTuning().decodeThreadsFor(8), "an unsplit step's");
+        assertEquals(3, load(Map.of("model.decode.threads", " 3 ")).ortTuning().decodeThreadsFor(8));
+        assertEquals(2, load(Map.of("model.decode.threads", "3")).ortTuning().decodeThreadsFor(2), "never more than model.threads");
+        for (String bad : new String[] {"0", "-1", "one", "5000"}) {
+            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
+                    () -> load(Map.of("model.decode.threads", bad)));
+            assertTrue(e.getMessage().contains("model.decode.threads must be auto or a number from 1"), e.getMessage());
+        }
+        assertTrue(!load(Map.of("model.decode.threads", "1")).streamsProperties().containsKey("model.decode.threads"),
+                "a memstream key, kept out of Kafka's configs");
+    }
+
+    @Test
     void badValuesNameTheKey() {
         MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
                 () -> load(Map.of("model.ort.optimization", "max", "model.ort.spinning", "yes")));
