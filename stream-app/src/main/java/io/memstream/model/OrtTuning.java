@@ -21,7 +21,7 @@ import java.util.Locale;
  *
  * <p>{@code decode} (one token per row and call) runs on CPU sessions of {@code decodeThreads}
  * threads, by default as many as one step part has (one with the defaults): its calls are smaller
- * still, and on 2 cores a one-thread session took 0.80x / 0.80x / 0.87x the time of a two-thread one
+ * still, and on 2 cores a one-thread session took 0.75-0.80x / 0.73-0.81x / 0.82-0.88x the time of a two-thread one
  * at batch 1 / 8 / 32 ({@code bench/decode-threads.sh}, docs/PERFORMANCE.md, "Run G").
  *
  * @param optimization graph optimisation level
