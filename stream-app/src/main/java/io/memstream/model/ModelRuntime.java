@@ -83,7 +83,8 @@ public final class ModelRuntime implements AutoCloseable {
         switch (choice) {
             case CPU -> {
                 device = Device.cpu();
-                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, shards, tuning.decodeThreadsFor(intraOpThreads));
+                graphs = loadGraphs(manifest, device, intraOpThreads, tuning, shards,
+                        tuning.decodeThreadsFor(intraOpThreads));
             }
             case GPU -> {
                 device = Device.gpu();

@@ -43,22 +43,12 @@ class DecodeThreadsTest {
                 for (int step = 0; step < 8; step++) {
                     for (int row = 0; row < rows; row++) {
                         assertArrayEquals(d1.logits()[row], d2.logits()[row], 1e-4f, "step " + step + " row " + row);
-                        next[row] = argmax(d1.logits()[row]);
+                        next[row] = Sampler.argmax(d1.logits()[row]);
                     }
                     d1.decode(next);
                     d2.decode(next);
                 }
             }
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
