@@ -27,7 +27,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>With {@code batch.overlap} (the default) a batch runs on the stream thread's model worker while
  * the stream thread goes on: it polls, queues the next chunks and commits, which left the model idle
- * a fifth of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches per
+ * 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches per
  * task are with the worker, one running and one waiting, and their streams are passed over when the
  * next batch is taken. Results are applied on the stream thread, oldest first; until then the
  * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
