@@ -17,7 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -46,9 +46,10 @@ public final class ModelRuntime implements AutoCloseable {
     private final Map<String, Model> graphs;
     private final Device device;
     private final ThreadLocal<ModelSession> sessions = new ThreadLocal<>();
-    private final List<ModelSession> openSessions = new CopyOnWriteArrayList<>();
+    /** Every thread's session and model worker, by the thread that owns it, so both can be closed. */
+    private final Map<Thread, ModelSession> openSessions = new ConcurrentHashMap<>();
     private final ThreadLocal<ExecutorService> workers = new ThreadLocal<>();
-    private final List<ExecutorService> openWorkers = new CopyOnWriteArrayList<>();
+    private final Map<Thread, ExecutorService> openWorkers = new ConcurrentHashMap<>();
     private MergingStepper merging;
     private final int stepShards;
 
@@ -215,9 +216,10 @@ public final class ModelRuntime implements AutoCloseable {
     public ModelSession sessionForCurrentThread() {
         ModelSession s = sessions.get();
         if (s == null) {
+            releaseEndedThreads();
             s = new ModelSession(this);
             sessions.set(s);
-            openSessions.add(s);
+            openSessions.put(Thread.currentThread(), s);
         }
         return s;
     }
@@ -239,9 +241,38 @@ public final class ModelRuntime implements AutoCloseable {
                 return t;
             });
             workers.set(w);
-            openWorkers.add(w);
+            releaseEndedThreads();
+            openWorkers.put(Thread.currentThread(), w);
         }
         return w;
+    }
+
+    /**
+     * Closes the sessions and stops the workers of threads that have ended: Kafka Streams replaces a
+     * stream thread that died with a new one, which gets sessions of its own; the old thread's would
+     * otherwise hold their native predictors (and an idle worker thread) until the runtime closes.
+     * A stopped worker finishes the calls it was given; its own session is closed once it has ended.
+     */
+    private void releaseEndedThreads() {
+        openWorkers.entrySet().removeIf(e -> {
+            boolean ended = !e.getKey().isAlive();
+            if (ended) {
+                e.getValue().shutdown();
+            }
+            return ended;
+        });
+        openSessions.entrySet().removeIf(e -> {
+            boolean ended = !e.getKey().isAlive();
+            if (ended) {
+                e.getValue().close();
+            }
+            return ended;
+        });
+    }
+
+    /** Sessions made by {@link #sessionForCurrentThread()} not yet closed (for tests). */
+    int openSessionCount() {
+        return openSessions.size();
     }
 
     /**
@@ -293,8 +324,8 @@ public final class ModelRuntime implements AutoCloseable {
     @Override
     public void close() {
         // Workers first: a model call still running would use the sessions closed below.
-        openWorkers.forEach(ExecutorService::shutdown);
-        for (ExecutorService w : openWorkers) {
+        openWorkers.values().forEach(ExecutorService::shutdown);
+        for (ExecutorService w : openWorkers.values()) {
             try {
                 if (!w.awaitTermination(30, TimeUnit.SECONDS)) {
                     log.warn("a model worker did not finish its call within 30 s; closing the sessions anyway");
@@ -310,7 +341,7 @@ public final class ModelRuntime implements AutoCloseable {
                 merging = null;
             }
         }
-        openSessions.forEach(ModelSession::close);
+        openSessions.values().forEach(ModelSession::close);
         openSessions.clear();
         graphs.values().forEach(Model::close);
     }
