@@ -80,13 +80,6 @@ final class BatchStep {
     /** What the model gave for a prepared batch: the step, its wall time, and the generations. */
     record Computed(StepOutput out, double stepMillis, Generated generated) { }
 
-    /** Runs one model call over up to {@code maxStreams} streams; returns how many queues it emptied. */
-    int run(int maxStreams) {
-        Prepared batch = prepare(maxStreams, Set.of());
-        // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
-        return batch == null ? 0 : apply(batch, compute(batch, runtime.sessionForCurrentThread()));
-    }
-
     /** The oldest queued chunk of up to {@code maxStreams} streams not in {@code busy}; null if none. */
     Prepared prepare(int maxStreams, Set<String> busy) {
         List<PendingQueue.Head> batch = pending.heads(maxStreams, busy);
