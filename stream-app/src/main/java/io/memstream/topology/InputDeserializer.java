@@ -9,10 +9,10 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * The input topic's value deserializer: enforces {@code record.max.bytes} and counts what cannot be
- * read. Both cases throw, so Streams' deserialization handler forwards the original bytes to the
- * dead-letter topic with the reason in headers, and the model never sees them (unless the registry
- * itself failed: see {@link MemstreamDeserializationExceptionHandler}).
+ * The input topic's value deserializer, run by {@link RecordDecoder}: enforces {@code record.max.bytes}
+ * and counts what cannot be read. Both cases throw, so the processing-exception handler sends the
+ * original bytes to the dead-letter topic with the reason in headers, and the model never sees them
+ * (unless the registry itself failed: see {@link MemstreamProcessingExceptionHandler}).
  */
 final class InputDeserializer implements Deserializer<TokenChunk> {
 
@@ -45,7 +45,7 @@ final class InputDeserializer implements Deserializer<TokenChunk> {
             }
             return chunk;
         } catch (RuntimeException e) {
-            // A registry outage stops the task (MemstreamDeserializationExceptionHandler): no dead letter to count.
+            // A registry outage stops the task (MemstreamProcessingExceptionHandler): no dead letter to count.
             if (!SchemaRegistryException.isRegistrysFault(e)) {
                 metrics.undecodable.increment();
             }

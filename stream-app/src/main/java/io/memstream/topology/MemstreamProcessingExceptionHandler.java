@@ -1,14 +1,22 @@
 package io.memstream.topology;
 
+import io.memstream.registry.SchemaRegistryException;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Streams' log-and-continue handler for bad records: it writes the dead-letter record with the
- * original bytes and the reason, source topic, partition and offset in headers (KIP-1033/1034).
- * Two cases stop the task instead:
+ * original bytes and the reason, source topic, partition and offset in headers (KIP-1033/1034), in
+ * the transaction that commits the record's offset. Bad records are those {@link RecordDecoder}
+ * cannot read (not the wire format, an unknown schema id, truncated Avro, a writer schema the reader
+ * cannot resolve, invalid UTF-8, an oversized value) and those {@link MemoryProcessor} refuses.
+ * Three cases stop the task instead:
  * <ul>
+ *   <li>the schema registry itself failed (unreachable after every retry, 5xx, refused
+ *       credentials): that says nothing about the record, which would otherwise be dead-lettered
+ *       although it is fine; stopping leaves its offset uncommitted, so it is read again once the
+ *       registry is back;</li>
  *   <li>a fingerprint mismatch under {@code fingerprint.mismatch=fail};</li>
  *   <li>a failed batch ({@link BatchFailedException}, or any failure inside a punctuation). That
  *       is not a bad record: the chunks are still queued in the changelogged pending stores, so the
@@ -20,10 +28,15 @@ public class MemstreamProcessingExceptionHandler extends LogAndContinueProcessin
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (record == null || fatal(exception) || fatal(exception.getCause())) {
+        if (record == null || registryOutage(exception) || fatal(exception) || fatal(exception.getCause())) {
             return Response.fail();
         }
         return super.handleError(context, record, exception);
+    }
+
+    /** True when a record could not be read because of the registry rather than the record. */
+    static boolean registryOutage(Throwable e) {
+        return SchemaRegistryException.isRegistrysFault(e);
     }
 
     private static boolean fatal(Throwable e) {

@@ -4,13 +4,14 @@ import io.memstream.model.ModelRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The memstream topology: input topic → {@link MemoryProcessor} (stores {@value #MEMORY_STORE},
+ * The memstream topology: input topic (bytes) → {@link RecordDecoder} → {@link MemoryProcessor} (stores {@value #MEMORY_STORE},
  * {@value #PENDING_STORE} and {@value #PENDING_CHUNKS_STORE}) → output topic; rejected records go to the dead-letter topic through
  * Streams' exception handlers.
  */
@@ -23,6 +24,7 @@ public final class MemstreamTopology {
     /** Stream id + '/' + queue index → {@code PendingChunk}: the queued model chunks, changelogged. */
     public static final String PENDING_CHUNKS_STORE = "pending-chunks";
     static final String SOURCE = "chunks";
+    static final String DECODER = "decoder";
     static final String PROCESSOR = "memory-processor";
     static final String SINK = "continuations";
 
@@ -32,10 +34,12 @@ public final class MemstreamTopology {
                                  MeterRegistry meters) {
         TopologyMetrics metrics = new TopologyMetrics(meters);
         Topology topology = new Topology();
-        topology.addSource(SOURCE, new StreamIdDeserializer(metrics),
+        // Bytes at the source, read by a processor: a bad record is then a processed one (RecordDecoder).
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
+        topology.addProcessor(DECODER, () -> new RecordDecoder(new StreamIdDeserializer(metrics),
                 new InputDeserializer(serdes.chunk().deserializer(), config.recordMaxBytes(), metrics),
-                config.inputTopic());
-        topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), SOURCE);
+                config.inputTopic()), SOURCE);
+        topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), DECODER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MEMORY_STORE),
                 Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()), PROCESSOR);
         // In memory: queues are short-lived; their changelogs restore them after a crash.
@@ -59,7 +63,6 @@ public final class MemstreamTopology {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "memstream");
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.dlqTopic());
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, MemstreamDeserializationExceptionHandler.class.getName());
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, MemstreamProcessingExceptionHandler.class.getName());
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class.getName());
         for (String key : user.stringPropertyNames()) {

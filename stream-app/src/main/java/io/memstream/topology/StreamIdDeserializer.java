@@ -8,9 +8,9 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * The input topic's key deserializer: strict UTF-8. Kafka's {@code StringDeserializer} replaces
+ * The input topic's key deserializer, run by {@link RecordDecoder}: strict UTF-8. Kafka's {@code StringDeserializer} replaces
  * invalid bytes with U+FFFD, so two different malformed ids would become the same stream and share
- * a memory; here they fail deserialization and go to the dead-letter topic as they arrived.
+ * a memory; here they fail and go to the dead-letter topic as they arrived.
  */
 final class StreamIdDeserializer implements Deserializer<String> {
 

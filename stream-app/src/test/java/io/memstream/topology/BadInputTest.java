@@ -34,9 +34,9 @@ import org.junit.jupiter.api.Test;
  * reason (or a documented, counted drop), and the good records around it are all processed.
  *
  * <p>Each test sends a good record of stream {@code good}, the bad record, then another good record,
- * and checks both good ones came out. The harness runs at-least-once because TopologyTestDriver drops
- * deserialization dead letters under exactly-once (see MemoryProcessorTest); the crash test
- * ({@code ReliabilityCrashTest}) sends the undecodable kinds through a real broker under exactly-once.
+ * and checks both good ones came out. The harness runs at-least-once, which TopologyTestDriver
+ * commits after every record; one test runs the unreadable kinds under exactly-once, and the crash
+ * test ({@code ReliabilityCrashTest}) sends them through a real broker under exactly-once.
  */
 class BadInputTest {
 
@@ -208,6 +208,36 @@ class BadInputTest {
         try (TopologyHarness h = harness(Map.of(TopologyConfig.RECORD_MAX_BYTES, "300"))) {
             Dead d = oneDeadLetter(h, x -> x.send(text("big", 0, "x".repeat(400))), "record.max.bytes=300", "oversized");
             assertTrue(d.exception().contains("RecordTooLargeException"), d.exception());
+        }
+    }
+
+    /**
+     * Unreadable records are dead-lettered by a processor ({@link RecordDecoder}), in the
+     * transaction that commits their offset, not by Streams' deserialization handler: that one dropped
+     * the record while the next became the queue's head, so a commit and a crash in between wrote
+     * its dead letter twice. Here under exactly-once, with Kafka's log-and-fail deserialization
+     * handler, which would stop the task on any record that failed in the source's deserializers
+     * (TopologyTestDriver's producer also dropped those dead letters under exactly-once).
+     */
+    @Test
+    void unreadableRecordsAreDeadLetteredInTheirOwnTransactionUnderExactlyOnce() {
+        try (TopologyHarness h = harness(Map.of("processing.guarantee", "exactly_once_v2",
+                "deserialization.exception.handler", "org.apache.kafka.streams.errors.LogAndFailExceptionHandler"))) {
+            byte[] notAvro = "not a chunk".getBytes(StandardCharsets.UTF_8);
+            TestInputTopic<byte[], byte[]> bytesIn = h.driver.createInputTopic(h.config.inputTopic(),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            byte[] badKey = {'k', (byte) 0xff};
+            List<Dead> dead = betweenGoodOnes(h, x -> {
+                sendRaw(x, "j", notAvro);
+                bytesIn.pipeInput(badKey, framed(x, text("k", 0, "hello")), START);
+            });
+            assertEquals(2, dead.size(), () -> dead.stream().map(Dead::message).toList().toString());
+            assertArrayEquals(notAvro, dead.get(0).value(), "the record as it arrived");
+            assertEquals("1", dead.get(0).headers().get("__streams.errors.offset"));
+            assertArrayEquals(badKey, dead.get(1).key());
+            assertEquals("2", dead.get(1).headers().get("__streams.errors.offset"));
+            assertEquals(1, h.deadLetters("undecodable"));
+            assertEquals(1, h.deadLetters("bad-key"));
         }
     }
 

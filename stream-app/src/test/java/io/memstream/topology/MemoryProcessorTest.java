@@ -357,15 +357,11 @@ class MemoryProcessorTest {
         }
     }
 
-    /**
-     * TopologyTestDriver drops the dead letters of deserialization errors under exactly-once (its
-     * mock producer has no open transaction at deserialization time), so this test runs
-     * at-least-once; the broker integration test checks the exactly-once path with a real producer.
-     */
+    /** Under exactly-once: unreadable records too are dead-lettered by a processor (RecordDecoder). */
     @Test
     void oversizedAndMalformedRecordsGoToTheDeadLetterTopic() {
         try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.BATCH_MAX_SIZE, "1",
-                TopologyConfig.RECORD_MAX_BYTES, "300", "processing.guarantee", "at_least_once"))) {
+                TopologyConfig.RECORD_MAX_BYTES, "300", "processing.guarantee", "exactly_once_v2"))) {
             h.send(text("big", 0, "x".repeat(400)));
             h.rawInput.pipeInput("junk", new byte[] {0, 0, 0, 0, 42, 1, 2, 3});
             TokenChunk both = text("m", 0, "hello");

@@ -40,7 +40,7 @@ class RegistryOutageTest {
         }
         Properties user = new Properties();
         user.put(TopologyConfig.BATCH_MAX_SIZE, "1");
-        // at-least-once: TopologyTestDriver drops deserialization dead letters under exactly-once
+        // at-least-once: TopologyTestDriver then commits after every record
         user.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         user.put(StreamsConfig.APPLICATION_ID_CONFIG, "outage");
         user.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -62,7 +62,7 @@ class RegistryOutageTest {
             TestOutputTopic<byte[], byte[]> dlq = driver.createOutputTopic(config.dlqTopic(), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("s", value));
-            assertTrue(MemstreamDeserializationExceptionHandler.registryOutage(e), "cause: " + e);
+            assertTrue(MemstreamProcessingExceptionHandler.registryOutage(e), "cause: " + e);
             assertTrue(dlq.isEmpty(), "a good record in the dead-letter topic");
             var undecodable = meters.find("memstream.dead.letters").tag("reason", "undecodable").counter();
             assertEquals(0, undecodable == null ? 0 : undecodable.count(), "an outage is not counted as a bad record");
@@ -71,12 +71,12 @@ class RegistryOutageTest {
 
     @Test
     void aSchemaIdTheRegistryDoesNotKnowIsStillABadRecord() {
-        assertTrue(!MemstreamDeserializationExceptionHandler.registryOutage(
+        assertTrue(!MemstreamProcessingExceptionHandler.registryOutage(
                 new io.memstream.registry.SchemaNotFoundException("Schema id 9 not found", 40403)));
-        assertTrue(MemstreamDeserializationExceptionHandler.registryOutage(
+        assertTrue(MemstreamProcessingExceptionHandler.registryOutage(
                 new org.apache.kafka.common.errors.SerializationException("wrapped",
                         new io.memstream.registry.SchemaRegistryException("HTTP 503", 50003))));
-        assertTrue(MemstreamDeserializationExceptionHandler.registryOutage(
+        assertTrue(MemstreamProcessingExceptionHandler.registryOutage(
                 new io.memstream.registry.SchemaRegistryException("unreachable", -1)));
     }
 }
