@@ -29,9 +29,23 @@ public final class Benchmarks {
             result.put("ort_spinning", tuning.spinning());
             result.put("step_shards", runtime.stepShards());
             result.put("decode_threads", tuning.decodeThreadsFor(threads));
+            result.put("step_piece_rows", runtime.stepPieceRows());
             result.put("chunk_length", runtime.manifest().chunkLength());
             result.putAll(new EngineBench(runtime, s.toSettings()).run());
         }
+        BenchOutput.write(out, result);
+        return result;
+    }
+
+    /** Rows per step piece against each other, their calls in turns in one JVM ({@link StepPiecesBench}). */
+    public static Map<String, Object> stepPieces(Path modelDir, int threads, int[] pieceRows, int[] batches, int rounds,
+                                                 int callsPerTurn, double warmupSeconds, Path out, List<String> command) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("benchmark", "step_pieces");
+        result.put("environment", BenchOutput.environment(command));
+        result.put("threads", threads);
+        result.putAll(StepPiecesBench.run(modelDir, threads, OrtTuning.DEFAULT,
+                new StepPiecesBench.Settings(pieceRows, batches, rounds, callsPerTurn, warmupSeconds)));
         BenchOutput.write(out, result);
         return result;
     }

@@ -18,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure throughput: the engine alone, end to end on a real broker, state size.",
         subcommands = {BenchCommand.Engine.class, BenchCommand.EndToEnd.class, BenchCommand.State.class,
-            BenchCommand.OrtOptions.class})
+            BenchCommand.OrtOptions.class, BenchCommand.StepPieces.class})
 final class BenchCommand implements Runnable {
 
     @Option(names = "--model", paramLabel = "DIR", defaultValue = MemstreamConfig.DEFAULT_MODEL_DIR,
@@ -205,6 +205,43 @@ final class BenchCommand implements Runnable {
             args.addAll(List.of("--out", out.toString()));
             Benchmarks.ortOptions(parent.modelDir(), parent.threads, seconds, globalSpin, out,
                     parent.commandLine("ort", args.toArray(String[]::new)));
+            return 0;
+        }
+    }
+
+    @Command(name = "pieces", mixinStandardHelpOptions = true,
+            description = "Rows per step piece (model.step.piece.rows) against each other in one JVM, their calls taken "
+                    + "in turns: median ms per step call and the time against the first setting.")
+    static final class StepPieces implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand parent;
+
+        @Option(names = "--rows", split = ",", defaultValue = "0,8,4,2",
+                description = "Piece rows to compare, the first the reference (0: one piece per part; default: ${DEFAULT-VALUE}).")
+        List<Integer> rows;
+
+        @Option(names = "--batches", split = ",", defaultValue = "8,32,128")
+        List<Integer> batches;
+
+        @Option(names = "--rounds", defaultValue = "12")
+        int rounds;
+
+        @Option(names = "--calls", defaultValue = "8", description = "Calls of one setting per turn.")
+        int calls;
+
+        @Option(names = "--warmup-s", defaultValue = "1")
+        double warmup;
+
+        @Option(names = "--out", defaultValue = "bench/results/step_pieces.json")
+        Path out;
+
+        @Override
+        public Integer call() {
+            Benchmarks.stepPieces(parent.modelDir(), parent.threads, rows.stream().mapToInt(Integer::intValue).toArray(),
+                    batches.stream().mapToInt(Integer::intValue).toArray(), rounds, calls, warmup, out,
+                    parent.commandLine("pieces", "--rows", join(rows), "--batches", join(batches), "--rounds",
+                            Integer.toString(rounds), "--calls", Integer.toString(calls), "--warmup-s",
+                            Double.toString(warmup), "--out", out.toString()));
             return 0;
         }
     }

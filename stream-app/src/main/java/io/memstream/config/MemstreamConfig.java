@@ -34,6 +34,7 @@ public final class MemstreamConfig {
     public static final String MODEL_ORT_SPINNING = "model.ort.spinning";
     public static final String MODEL_STEP_SHARDS = "model.step.shards";
     public static final String MODEL_DECODE_THREADS = "model.decode.threads";
+    public static final String MODEL_STEP_PIECE_ROWS = "model.step.piece.rows";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -44,7 +45,7 @@ public final class MemstreamConfig {
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
     private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS,
-            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS, MODEL_DECODE_THREADS);
+            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS, MODEL_DECODE_THREADS, MODEL_STEP_PIECE_ROWS);
 
     private final Properties all;
     private final Path modelDir;
@@ -152,6 +153,20 @@ public final class MemstreamConfig {
         return parseAutoOrCount(MODEL_DECODE_THREADS, raw, OrtTuning.AUTO_DECODE_THREADS, "1");
     }
 
+    /** Rows per step piece, or 0 for one piece per step part. */
+    private static int parsePieceRows(String raw) {
+        try {
+            int n = Integer.parseInt(raw.trim());
+            if (n >= 0 && n <= 1024) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MODEL_STEP_PIECE_ROWS + " must be a number of rows from 1 to 1024, or 0 "
+                + "for one piece per step part, got '" + raw + "'");
+    }
+
     private static int parseAutoOrCount(String key, String raw, int auto, String lowest) {
         String v = raw.trim();
         if (v.equalsIgnoreCase("auto")) {
@@ -229,7 +244,9 @@ public final class MemstreamConfig {
             ortTuning = new OrtTuning(rawOpt == null || rawOpt.isBlank() ? OrtTuning.DEFAULT.optimization()
                     : parseOptimization(rawOpt), Boolean.parseBoolean(rawSpin),
                     parseShards(props.getProperty(MODEL_STEP_SHARDS, "auto")),
-                    parseDecodeThreads(props.getProperty(MODEL_DECODE_THREADS, "auto")));
+                    parseDecodeThreads(props.getProperty(MODEL_DECODE_THREADS, "auto")),
+                    parsePieceRows(props.getProperty(MODEL_STEP_PIECE_ROWS,
+                            Integer.toString(OrtTuning.DEFAULT_STEP_PIECE_ROWS))));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }

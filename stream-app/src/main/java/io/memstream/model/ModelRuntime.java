@@ -53,12 +53,16 @@ public final class ModelRuntime implements AutoCloseable {
     private MergingStepper merging;
     private final int stepShards;
 
-    private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device, int stepShards) {
+    private final int stepPieceRows;
+
+    private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device, int stepShards,
+                         int stepPieceRows) {
         this.manifest = manifest;
         this.tokenizer = new ByteTokenizer(manifest.tokenizer());
         this.graphs = graphs;
         this.device = device;
         this.stepShards = graphs.containsKey(STEP_SHARD) ? stepShards : 1;
+        this.stepPieceRows = graphs.containsKey(STEP_SHARD) ? stepPieceRows : OrtTuning.WHOLE_PARTS;
         this.initialState = readInitialState(manifest);
     }
 
@@ -98,7 +102,7 @@ public final class ModelRuntime implements AutoCloseable {
                         tuning.decodeThreadsFor(intraOpThreads));
             }
         }
-        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards);
+        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards, tuning.stepPieceRows());
         try {
             runtime.checkGraphsMatchManifest();
         } catch (RuntimeException e) {
@@ -132,7 +136,8 @@ public final class ModelRuntime implements AutoCloseable {
 
     private static Map<String, Model> loadOnGpu(ModelManifest m, int threads, OrtTuning tuning, boolean required) {
         try {
-            return loadGraphs(m, Device.gpu(), threads, tuning, 1, threads); // one call uses the whole GPU
+            // One call uses the whole GPU: no step parts, no pieces.
+            return loadGraphs(m, Device.gpu(), threads, tuning.withStepPieceRows(OrtTuning.WHOLE_PARTS), 1, threads);
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             // ORT reports a missing CUDA/cuDNN as a failed shared-library load inside session creation.
             String reason = rootMessage(e);
@@ -158,7 +163,7 @@ public final class ModelRuntime implements AutoCloseable {
             }
             loaded.put(ModelManifest.DECODE, loadGraph(m, ModelManifest.DECODE, ModelManifest.DECODE, device,
                     decodeThreads, tuning));
-            if (stepShards > 1) {
+            if (stepShards > 1 || tuning.stepPieceRows() != OrtTuning.WHOLE_PARTS) {
                 loaded.put(STEP_SHARD, loadGraph(m, ModelManifest.STEP, STEP_SHARD, device, threads / stepShards, tuning));
             }
             return loaded;
@@ -302,6 +307,16 @@ public final class ModelRuntime implements AutoCloseable {
     /** Parts a step of enough rows is split into (1: never split). */
     public int stepShards() {
         return stepShards;
+    }
+
+    /** Rows per piece of a split step ({@link OrtTuning#stepPieceRows}); 0: one piece per part. */
+    public int stepPieceRows() {
+        return stepPieceRows;
+    }
+
+    /** Whether steps of enough rows run through {@link StepShards}: parts, pieces, or both. */
+    boolean splitsSteps() {
+        return graphs.containsKey(STEP_SHARD);
     }
 
     public ModelManifest manifest() {

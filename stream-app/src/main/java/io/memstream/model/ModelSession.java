@@ -25,7 +25,7 @@ public final class ModelSession implements AutoCloseable {
     private final Predictor<NDList, NDList> decode;
     private final NDManager base;
     private final boolean graphGivesTokenBits;
-    /** Null unless the runtime splits steps ({@link ModelRuntime#stepShards()} above 1). */
+    /** Null unless the runtime splits steps into parts or pieces ({@link ModelRuntime#splitsSteps()}). */
     private final StepShards shards;
 
     ModelSession(ModelRuntime runtime) {
@@ -44,7 +44,7 @@ public final class ModelSession implements AutoCloseable {
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
-        this.shards = runtime.stepShards() > 1 ? new StepShards(runtime, this::step) : null;
+        this.shards = runtime.splitsSteps() ? new StepShards(runtime, this::step) : null;
     }
 
     public ModelManifest manifest() {

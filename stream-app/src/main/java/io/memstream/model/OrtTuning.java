@@ -19,6 +19,10 @@ import java.util.Locale;
  * "Run F"), two shards on one thread each took 0.64-0.68x the time of one call on two threads, with
  * outputs identical to the bit.
  *
+ * <p>The rows of a split step are cut into pieces of {@code stepPieceRows} rows, which the parts take
+ * as they come free ({@link StepShards}): a piece's activations stay in the core's cache, and a part
+ * that is preempted takes fewer pieces. With one model thread the pieces run one after another.
+ *
  * <p>{@code decode} (one token per row and call) runs on CPU sessions of {@code decodeThreads}
  * threads, by default as many as one step part has (one with the defaults): its calls are smaller
  * still, and on 2 cores a one-thread session took 0.75-0.80x / 0.73-0.81x / 0.82-0.88x the time of a two-thread one
@@ -29,18 +33,28 @@ import java.util.Locale;
  * @param stepShards parts a CPU step is split into; {@link #AUTO_SHARDS} for one per model thread
  * @param decodeThreads intra-op threads of the CPU decode sessions; {@link #AUTO_DECODE_THREADS} for
  *     those of one step part
+ * @param stepPieceRows rows of each piece a CPU step is cut into, which the parts take as they come
+ *     free ({@link StepShards}); {@link #WHOLE_PARTS} for one piece per part
  */
 public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
-                        int decodeThreads) {
+                        int decodeThreads, int stepPieceRows) {
 
     /** As many step shards as model threads. */
     public static final int AUTO_SHARDS = 0;
     /** Decode on as many threads as one step part. */
     public static final int AUTO_DECODE_THREADS = 0;
+    /** A step part's rows in one piece: no cutting. */
+    public static final int WHOLE_PARTS = 0;
+    /**
+     * The measured choice of rows per step piece: against one piece per part, on 2 cores, 0.98x the
+     * time at batch 32 on two threads and 0.81x at batch 128; 0.89x at batch 32 on one thread
+     * ({@code bench/step-pieces.sh}, docs/PERFORMANCE.md, "Run I"). 4 and 2 rows were slower than 8.
+     */
+    public static final int DEFAULT_STEP_PIECE_ROWS = 8;
 
-    /** The measured choice: all graph optimisations, no spinning, a step shard per model thread. */
+    /** The measured choice: all graph optimisations, no spinning, a step shard per model thread, pieces of 8 rows. */
     public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false, AUTO_SHARDS,
-            AUTO_DECODE_THREADS);
+            AUTO_DECODE_THREADS, DEFAULT_STEP_PIECE_ROWS);
 
     public OrtTuning {
         if (stepShards < 0) {
@@ -51,6 +65,20 @@ public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean
             throw new IllegalArgumentException("decode threads must be at least 1 (or 0 for a step part's), got "
                     + decodeThreads);
         }
+        if (stepPieceRows < 0) {
+            throw new IllegalArgumentException("step piece rows must be at least 1 (or 0 for one piece per part), got "
+                    + stepPieceRows);
+        }
+    }
+
+    public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
+                     int decodeThreads) {
+        this(optimization, spinning, stepShards, decodeThreads, DEFAULT_STEP_PIECE_ROWS);
+    }
+
+    /** The same settings with {@code rows} rows per step piece. */
+    public OrtTuning withStepPieceRows(int rows) {
+        return new OrtTuning(optimization, spinning, stepShards, decodeThreads, rows);
     }
 
     public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards) {

@@ -66,6 +66,21 @@ class OrtTuningConfigTest {
     }
 
     @Test
+    void stepPieceRowsAreTheMeasuredChoiceByDefaultANumberOrAnErrorNamingTheKey() {
+        assertEquals(OrtTuning.DEFAULT_STEP_PIECE_ROWS, load(Map.of()).ortTuning().stepPieceRows());
+        assertEquals(4, load(Map.of("model.step.piece.rows", " 4 ")).ortTuning().stepPieceRows());
+        assertEquals(OrtTuning.WHOLE_PARTS, load(Map.of("model.step.piece.rows", "0")).ortTuning().stepPieceRows());
+        for (String bad : new String[] {"-1", "eight", "2000", ""}) {
+            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
+                    () -> load(Map.of("model.step.piece.rows", bad)));
+            assertTrue(e.getMessage().contains("model.step.piece.rows must be a number of rows from 1 to 1024, or 0"),
+                    e.getMessage());
+        }
+        assertTrue(!load(Map.of("model.step.piece.rows", "4")).streamsProperties().containsKey("model.step.piece.rows"),
+                "a memstream key, kept out of Kafka's configs");
+    }
+
+    @Test
     void badValuesNameTheKey() {
         MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
                 () -> load(Map.of("model.ort.optimization", "max", "model.ort.spinning", "yes")));

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class StepShardsTest {
 
-    private static final OrtTuning NEVER_SPLIT = new OrtTuning(OrtTuning.DEFAULT.optimization(), false, 1);
+    private static final OrtTuning NEVER_SPLIT = new OrtTuning(OrtTuning.DEFAULT.optimization(), false, 1,
+            OrtTuning.AUTO_DECODE_THREADS, OrtTuning.WHOLE_PARTS);
 
     /** b rows of random bytes; lengths vary so the parts pad differently from the whole batch. */
     private static int[][] tokens(int b, int chunk, long seed) {
@@ -44,22 +45,29 @@ class StepShardsTest {
     }
 
     private static void assertSameAsOneCall(int threads, int rows) {
+        assertSameAsOneCall(threads, rows, OrtTuning.WHOLE_PARTS);
+    }
+
+    private static void assertSameAsOneCall(int threads, int rows, int pieceRows) {
         var dir = TestModels.repoRoot().resolve("models/default"); // real shapes: the kernels split work at this size
         try (ModelRuntime whole = ModelRuntime.load(dir, DeviceChoice.CPU, threads, NEVER_SPLIT);
-             ModelRuntime split = ModelRuntime.load(dir, DeviceChoice.CPU, threads, OrtTuning.DEFAULT);
+             ModelRuntime split = ModelRuntime.load(dir, DeviceChoice.CPU, threads,
+                     OrtTuning.DEFAULT.withStepPieceRows(pieceRows));
              ModelSession one = new ModelSession(whole);
              ModelSession parts = new ModelSession(split)) {
             assertEquals(1, whole.stepShards());
             assertEquals(threads, split.stepShards());
+            assertFalse(whole.splitsSteps());
             int[][] t = tokens(rows, whole.manifest().chunkLength(), rows);
             float[][][] s = states(whole, rows, 7L * rows);
             StepOutput a = one.step(s, t);
             Set<Thread> before = Thread.getAllStackTraces().keySet();
             StepOutput b = parts.step(s, t);
-            // A part's thread starts with its first part, so a new one proves this step was split.
-            assertTrue(Thread.getAllStackTraces().keySet().stream()
-                    .anyMatch(th -> !before.contains(th) && th.getName().startsWith("memstream-step-part-")),
-                    "the step was split");
+            if (threads > 1) { // A part's thread starts with its first part, so a new one proves this step was split.
+                assertTrue(Thread.getAllStackTraces().keySet().stream()
+                        .anyMatch(th -> !before.contains(th) && th.getName().startsWith("memstream-step-part-")),
+                        "the step was split");
+            }
             assertArrayEquals(a.bits(), b.bits(), 0.0, "bits per row");
             for (int row = 0; row < rows; row++) {
                 assertArrayEquals(a.nextState()[row][0], b.nextState()[row][0], 0f, "next memory of row " + row);
@@ -75,6 +83,83 @@ class StepShardsTest {
     @Test
     void threePartsOfUnequalSizeGiveTheWholeBatchsOutputs() {
         assertSameAsOneCall(3, 14); // parts of 4, 5 and 5 rows
+    }
+
+    @Test
+    void piecesGiveTheWholeBatchsOutputs() {
+        assertSameAsOneCall(2, 21, 4); // 4 pieces of 5-6 rows over 2 parts
+        assertSameAsOneCall(1, 9, 4);  // one thread: 2 pieces of 4 and 5 rows, one after the other
+    }
+
+    /**
+     * The parts take pieces as they come free: a part that is held up (here: sleeps in every piece,
+     * as a preempted thread would) takes fewer, and the rows still come back in order.
+     */
+    @Test
+    void aHeldUpPartTakesFewerPiecesAndRowsComeBackInOrder() {
+        try (ModelRuntime split = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2,
+                     OrtTuning.DEFAULT.withStepPieceRows(2));
+             StepShards shards = new StepShards(split, (p, m, s, t) -> {
+                 if (Thread.currentThread().getName().startsWith("memstream-step-part-")) {
+                     sleep(300);
+                 }
+                 double[] bits = new double[s.length];
+                 for (int i = 0; i < s.length; i++) {
+                     bits[i] = s[i][0][0]; // the row's own number, to check the order
+                 }
+                 return new StepOutput(bits, s);
+             })) {
+            int rows = 16;
+            assertEquals(8, shards.pieces(rows), "16 rows in pieces of 2");
+            float[][][] states = new float[rows][1][];
+            int[][] tokens = new int[rows][];
+            for (int row = 0; row < rows; row++) {
+                states[row][0] = new float[] {row};
+                tokens[row] = new int[] {1};
+            }
+            long t0 = System.nanoTime();
+            StepOutput out = shards.step(states, tokens);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            for (int row = 0; row < rows; row++) {
+                assertEquals(row, out.bits()[row], "row " + row);
+                assertEquals(row, out.nextState()[row][0][0], "state of row " + row);
+            }
+            // Were the pieces dealt out in turn, the held-up part would sleep through 4 of them (1.2 s).
+            assertTrue(ms < 900, "the held-up part took more than one piece: " + ms + " ms");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void piecesAreAMultipleOfTheParts() {
+        try (ModelRuntime split = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2,
+                     OrtTuning.DEFAULT.withStepPieceRows(8));
+             StepShards shards = new StepShards(split, (p, m, s, t) -> {
+                 throw new AssertionError("not called");
+             });
+             ModelRuntime one = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 1,
+                     OrtTuning.DEFAULT.withStepPieceRows(8));
+             StepShards pieces = new StepShards(one, (p, m, s, t) -> {
+                 throw new AssertionError("not called");
+             })) {
+            assertEquals(2, shards.pieces(8));
+            assertEquals(2, shards.pieces(31), "31 rows: not 3 pieces, which 2 parts would share unevenly");
+            assertEquals(4, shards.pieces(32));
+            assertEquals(16, shards.pieces(128));
+            assertEquals(1, one.stepShards());
+            assertTrue(one.splitsSteps(), "one thread still cuts big steps into pieces");
+            assertFalse(pieces.splits(15), "one piece of 15 rows: one call");
+            assertTrue(pieces.splits(16));
+            assertEquals(4, pieces.pieces(32));
+        }
     }
 
     @Test
