@@ -3,14 +3,10 @@
 # against the model's two, alternating, twice: the engine alone's decode calls, cached decoding
 # against recomputation, and batched generation. Results in bench/results/decode-threads/*.json;
 # bench/report.py prints them. Usage: bench/decode-threads.sh   (about 5 minutes; needs the jar)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}/decode-threads"
-mkdir -p "$out"
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out decode-threads)"
 # C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
-java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench
-      --model "${BENCH_MODEL:-models/default}" --threads 2)
+java=("${memstream_bench[@]}" --threads 2)
 for round in 1 2; do
   for threads in 2 0; do
     name=$([ "$threads" = 0 ] && echo default || echo two)

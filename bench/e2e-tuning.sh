@@ -4,13 +4,9 @@
 # settings: how close each gets to the engine, and where the stream thread's time goes
 # (stream_thread_times). Results in bench/results/tuning/*.json; bench/report.py prints them.
 # Usage: bench/e2e-tuning.sh      (about 6 minutes; needs the jar, see bench/run-all.sh)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}/tuning"
-mkdir -p "$out"
-# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
-java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}")
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out tuning)"
+java=("${memstream_bench[@]}")
 e2e=(e2e --engine-s 2 --streams 256 --chunks 32 -D batch.max.size=32)
 fast=(-D commit.interval.ms=1000 -D state.dtype=float16)
 # Kafka's own producer batching (16 KB batches, 5 ms linger), which memstream used before its

@@ -7,11 +7,8 @@
 # tier themselves. Usage: bench/jit-tiers.sh   (about 9 minutes; needs the jar, see bench/run-all.sh)
 #        bench/jit-tiers.sh engine   (only the engine's generation paths, where Java runs per token:
 #                                     both tiers, spinning off and on, twice; about 6 minutes)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}/jit"
-mkdir -p "$out"
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out jit)"
 bench=(-jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}" --threads 2)
 e2e=(e2e --streams 256 --chunk-bytes 63 --partitions 2 --stream-threads 1 -D batch.max.size=32)
 if [ "${1:-}" = engine ]; then

@@ -5,13 +5,9 @@
 # "model_share_of_wall_time" how much of the run the model was busy. Results in
 # bench/results/overlap/*.json; bench/report.py prints them.
 # Usage: bench/overlap.sh     (about 6 minutes; needs the jar, see bench/run-all.sh)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}/overlap"
-mkdir -p "$out"
-# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
-java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}")
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out overlap)"
+java=("${memstream_bench[@]}")
 e2e=(e2e --engine-s 2 --streams 256 --chunks 48 -D batch.max.size=32)
 for round in 1 2; do
   for threads in 2 1; do

@@ -7,18 +7,13 @@
 # plot goes (default docs/history_cost.png).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
 # matplotlib for the plot: model-export/.venv/bin/pip install matplotlib).
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}"
-mkdir -p "$out"
-jar=stream-app/target/memstream.jar
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out)"
 py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
 threads="${BENCH_THREADS:-2}"
 model="${BENCH_MODEL:-models/default}"
-# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
-java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads "$threads")
-java1=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar "$jar" bench --model "$model" --threads 1)
+java=("${memstream_bench[@]}" --threads "$threads")
+java1=("${memstream_bench[@]}" --threads 1)
 
 if [ "${1:-}" = quick ]; then
   q=(--warmup-s 0.2 --measure-s 0.3 --min-reps 3)

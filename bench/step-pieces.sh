@@ -6,13 +6,9 @@
 # batch.max.size=32), where the stream thread, the broker and Kafka's clients preempt the model's
 # threads, with 0 and 8 alternating, twice. Results in bench/results/step-pieces/*.json.
 # Usage: bench/step-pieces.sh [engine]     (about 10 minutes; needs the jar, see bench/run-all.sh)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}/step-pieces"
-mkdir -p "$out"
-# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
-java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}")
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out step-pieces)"
+java=("${memstream_bench[@]}")
 for threads in 2 1; do
   "${java[@]}" --threads "$threads" pieces --rows 0,8,4,2 --batches 8,32,128 --out "$out/engine_threads$threads.json"
 done

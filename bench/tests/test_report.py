@@ -42,7 +42,7 @@ def test_each_target_is_judged_against_its_threshold(tmp_path):
     table = report.targets(d)
 
     java = row(table, "Java")
-    assert "both spinning: 1.40x" in java and java.endswith("| **no** |")
+    assert "both spinning: 1.40x (first: 140000 against 100000 tokens/s)" in java and java.endswith("| **no** |")
     assert "both passive" not in java  # no file, no claim
     assert "steady 0.85, whole run 0.81 (formed batch 28)" in row(table, "end-to-end")
     assert row(table, "end-to-end").endswith("| yes |")
@@ -70,6 +70,9 @@ def test_repeats_are_judged_on_their_median(tmp_path):
     write(d, "e2e_tuned_repeat2.json", e2e(32, 31.7, steady=0.86, whole=0.85))
     write(d, "e2e_tuned_repeat3.json", e2e(32, 31.8, steady=0.92, whole=0.91))
     write(d, "e2e_tuned_gen.json", e2e(32, 28.0, steady=0.1, whole=0.1))  # another run, not a repeat
+    write(d, "e2e_batch32_gen.json", e2e(32, 28.0, steady=0.80, whole=0.72))
+    write(d, "e2e_batch32_gen_repeat1.json", e2e(32, 28.0, steady=0.86, whole=0.81))
+    write(d, "e2e_batch32_gen_repeat2.json", e2e(32, 28.0, steady=0.88, whole=0.83))
     pace = lambda whole: {"steady_latency_p99_ms": 180.0, "latency_p99_ms": whole, "chunks_per_s": 330.9}
     write(d, "e2e_paced_half_peak.json", pace(281.0))
     write(d, "e2e_paced_half_peak_repeat.json", pace(226.0))
@@ -77,9 +80,27 @@ def test_repeats_are_judged_on_their_median(tmp_path):
     table = report.targets(d)
     e2e_row = row(table, "end-to-end")
     assert "steady 0.86 (median of 0.79, 0.86, 0.92), whole run 0.85 (median of 0.78, 0.85, 0.91)" in e2e_row
+    assert "defaults, generating: steady 0.86 (median of 0.8, 0.86, 0.88), whole run 0.81" in e2e_row
     assert e2e_row.endswith("| yes |")
     p99 = row(table, "p99")
     assert "whole run p99 240 ms (median of 281, 226, 240) ms" not in p99
     assert "whole run p99 240 (median of 281, 226, 240) ms, yes" in p99 and p99.endswith("| yes |")
     write(d, "e2e_paced_half_peak_repeat3.json", pace(300.0))
     assert row(report.targets(d), "p99").endswith("| **no** |")  # median of four: 260.5
+
+
+def test_java_against_pytorch_repeats_are_judged_on_their_median(tmp_path):
+    d = str(tmp_path)
+    step = lambda ratio: {"ratio_table": [{"graph": "step", "batch": 8, "java_over_pytorch": 9.0, "java_tokens_per_s": 9,
+                                            "pytorch_eager_tokens_per_s": 1},
+                                           {"graph": "step", "batch": 32, "java_over_pytorch": ratio,
+                                            "java_tokens_per_s": ratio * 1e5, "pytorch_eager_tokens_per_s": 1e5}]}
+    write(d, "python_baseline.json", step(1.47))
+    write(d, "python_baseline_repeat1.json", step(1.55))
+    write(d, "python_baseline_omp_passive.json", step(2.2))  # the other pairing, not a repeat
+    java = row(report.targets(d), "Java")
+    assert "both spinning: 1.51x (median of 1.47x, 1.55x) (first: 147000 against 100000 tokens/s), yes" in java
+    assert "both passive: 2.20x" in java and java.endswith("| yes |")
+    write(d, "python_baseline_repeat2.json", step(1.40))
+    java = row(report.targets(d), "Java")
+    assert "both spinning: 1.47x (median of 1.47x, 1.55x, 1.40x)" in java and java.endswith("| **no** |")

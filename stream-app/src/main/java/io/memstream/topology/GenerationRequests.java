@@ -9,8 +9,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Checks a record's {@link GenerateRequest} and turns it into the model's {@link GenerationSpec}. */
-final class GenerationRequests {
+/**
+ * Checks a record's {@link GenerateRequest} and turns it into the model's {@link GenerationSpec}
+ * (public for the end-to-end benchmark's engine-alone comparison, which generates as the processor does).
+ */
+public final class GenerationRequests {
 
     private GenerationRequests() { }
 
@@ -30,7 +33,7 @@ final class GenerationRequests {
         }
     }
 
-    static GenerationSpec toSpec(GenerateRequest r, String streamId, long seq) {
+    public static GenerationSpec toSpec(GenerateRequest r, String streamId, long seq) {
         List<byte[]> stops = new ArrayList<>();
         for (String s : r.getStopSequences()) {
             if (!s.isEmpty()) {

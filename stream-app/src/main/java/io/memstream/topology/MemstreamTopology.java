@@ -12,8 +12,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The memstream topology: input topic (bytes) → {@link RecordDecoder} → {@link MemoryProcessor} (stores {@value #MEMORY_STORE},
- * {@value #PENDING_STORE} and {@value #PENDING_CHUNKS_STORE}) → output topic; rejected records go to the dead-letter topic through
- * Streams' exception handlers.
+ * {@value #PENDING_STORE} and {@value #PENDING_CHUNKS_STORE}) → output topic; records either processor
+ * rejects go to the dead-letter topic through Streams' processing-exception handler
+ * ({@link MemstreamProcessingExceptionHandler}).
  */
 public final class MemstreamTopology {
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs a result's own command again (the "command" its JSON records), into <name>_repeatK.json beside
+# it: bench/report.py judges the end-to-end and latency targets on the median of the runs.
+# Usage: bench/repeat.sh DIR NAME [N]     e.g. bench/repeat.sh bench/results/run-i e2e_batch32_warm 2
+source "$(dirname "$0")/lib.sh"
+dir="$1"; name="$2"; n="${3:-2}"
+py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
+# The recorded command without "memstream bench" and its --out, one argument a line.
+mapfile -t args < <("$py" - "$dir/$name.json" <<'PY'
+import json, shlex, sys
+words = shlex.split(json.load(open(sys.argv[1]))["environment"]["command"])
+assert words[:2] == ["memstream", "bench"], words
+words = words[2:]
+i = words.index("--out")
+print("\n".join(words[:i] + words[i + 2:]))
+PY
+)
+for k in $(seq 1 "$n"); do
+  # C1 alone, as the memstream launcher runs the JVM; the recorded command names the model itself.
+  java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench "${args[@]}" \
+      --out "$dir/${name}_repeat$k.json"
+done
