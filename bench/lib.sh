@@ -13,3 +13,22 @@ bench_out() {
 # memstream bench on the jar, with C1 alone as the launcher runs the JVM (bench/jit-tiers.sh says why).
 memstream_bench=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench
                  --model "${BENCH_MODEL:-models/default}")
+
+bench_py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
+bench_threads="${BENCH_THREADS:-2}"
+bench_model="${BENCH_MODEL:-models/default}"
+
+# engine_and_baselines OUT [SUFFIX]: 1. the engine alone, then 2. the same model in Python (the ratio
+# table reads the engine's JSON), into OUT/<name>SUFFIX.json. Each side is compared with the other's same
+# thread waiting policy: PyTorch's OpenMP threads and onnxruntime's Python binding spin while idle by
+# default, against the engine with ONNX Runtime's spinning on; PyTorch with them sleeping
+# (OMP_WAIT_POLICY=PASSIVE) against memstream's default, spinning off.
+engine_and_baselines() {
+  local out="$1" sfx="${2:-}"
+  local java=("${memstream_bench[@]}" --threads "$bench_threads") t=(--warmup-s 1 --measure-s 3 --min-reps 10)
+  local py=("$bench_py" bench/python_baseline.py --model "$bench_model" --threads "$bench_threads" "${t[@]}")
+  "${java[@]}" engine "${t[@]}" --out "$out/engine$sfx.json"
+  "${java[@]}" engine "${t[@]}" --ort-spinning true --out "$out/engine_spinning$sfx.json"
+  "${py[@]}" --java "$out/engine_spinning$sfx.json" --out "$out/python_baseline$sfx.json"
+  OMP_WAIT_POLICY=PASSIVE "${py[@]}" --java "$out/engine$sfx.json" --out "$out/python_baseline_omp_passive$sfx.json"
+}

@@ -4,9 +4,8 @@
 # Usage: bench/repeat.sh DIR NAME [N]     e.g. bench/repeat.sh bench/results/run-i e2e_batch32_warm 2
 source "$(dirname "$0")/lib.sh"
 dir="$1"; name="$2"; n="${3:-2}"
-py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
 # The recorded command without "memstream bench" and its --out, one argument a line.
-mapfile -t args < <("$py" - "$dir/$name.json" <<'PY'
+mapfile -t args < <("$bench_py" - "$dir/$name.json" <<'PY'
 import json, shlex, sys
 words = shlex.split(json.load(open(sys.argv[1]))["environment"]["command"])
 assert words[:2] == ["memstream", "bench"], words

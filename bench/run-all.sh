@@ -9,9 +9,9 @@
 # matplotlib for the plot: model-export/.venv/bin/pip install matplotlib).
 source "$(dirname "$0")/lib.sh"
 out="$(bench_out)"
-py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
-threads="${BENCH_THREADS:-2}"
-model="${BENCH_MODEL:-models/default}"
+py="$bench_py"
+threads="$bench_threads"
+model="$bench_model"
 java=("${memstream_bench[@]}" --threads "$threads")
 java1=("${memstream_bench[@]}" --threads 1)
 
@@ -27,17 +27,9 @@ if [ "${1:-}" = quick ]; then
   exit 0
 fi
 
-# 1. The engine alone, then 2. the same model in Python (the ratio table reads the engine's JSON). Each side
-# is compared with the other's same thread waiting policy: PyTorch's OpenMP threads and onnxruntime's Python
-# binding spin while idle by default, against the engine with ONNX Runtime's spinning on; PyTorch with them
-# sleeping (OMP_WAIT_POLICY=PASSIVE) against memstream's default, spinning off.
-t=(--warmup-s 1 --measure-s 3 --min-reps 10)
+# 1. The engine alone and 2. the same model in Python (bench/lib.sh, engine_and_baselines).
 if [ "${1:-}" != e2e ]; then
-"${java[@]}" engine "${t[@]}" --out "$out/engine.json"
-"${java[@]}" engine "${t[@]}" --ort-spinning true --out "$out/engine_spinning.json"
-"$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine_spinning.json" --out "$out/python_baseline.json"
-OMP_WAIT_POLICY=PASSIVE "$py" bench/python_baseline.py --model "$model" --threads "$threads" "${t[@]}" --java "$out/engine.json" \
-    --out "$out/python_baseline_omp_passive.json"
+engine_and_baselines "$out"
 # The same engine workloads under JMH (bench/jmh; its JSON is jmh_engine.json).
 BENCH_OUT="$out" MODEL="$model" THREADS="$threads" bench/jmh.sh >&2
 if [ "${1:-}" = engine ]; then
