@@ -4,8 +4,12 @@
      writes (MatMul, scale, additive mask, Softmax, MatMul, transposes), one attention layer at the
      default model's shapes;
   2. dynamic int8 quantization of step.onnx's MatMuls against the float graph: time per call and
-     how far the outputs move.
-Medians over many calls, the two sides alternated twice.
+     how far the outputs move;
+  3. (Run I) onnxruntime's transformer optimizer (`onnxruntime.transformers.optimizer`, BERT
+     fusions: SkipLayerNormalization, BiasGelu, LayerNormalization) applied offline to step.onnx;
+  4. (Run I) `session.set_denormal_as_zero` on the exported graph.
+Medians over many calls; 1-2 the two sides alternated twice, 3-4 in 15 alternating rounds.
+Run I measured 3-4 at a step part's shape: --batch 8 --threads 1.
 
     model-export/.venv/bin/python bench/step_alternatives.py --model models/default --batch 32 --threads 2
 """
@@ -102,6 +106,57 @@ def int8(model, man, batch, threads, calls):
     return res
 
 
+def alternating(sessions, x, rounds=15, calls=10):
+    """Median ms per call of each session, their turns alternating (order reversed every other
+    round), and the median over rounds of each one's time against the first's."""
+    for s in sessions.values():
+        median_ms(s, x, 20)
+    per = {k: [] for k in sessions}
+    items = list(sessions.items())
+    for r in range(rounds):
+        for k, s in (items if r % 2 == 0 else items[::-1]):
+            per[k].append(median_ms(s, x, calls)[0])
+    first = items[0][0]
+    return {k: {"median_ms": round(float(np.median(v)), 3),
+                "time_against_first": round(float(np.median([a / b for a, b in zip(v, per[first])])), 3)}
+            for k, v in per.items()}
+
+
+def outputs_apart(a, b, x):
+    return {o.name: float(np.abs(u - w).max()) for o, u, w in zip(a.get_outputs(), a.run(None, x), b.run(None, x))}
+
+
+def fused(model, man, batch, threads):
+    from onnxruntime.transformers import optimizer
+    d = json.loads(man["training"]["model_config"])
+    opt = optimizer.optimize_model(os.path.join(model, "step.onnx"), model_type="bert", num_heads=d["n_heads"],
+                                   hidden_size=d["d_model"], opt_level=0)
+    x = feeds(model, man, batch)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "step_fused.onnx")
+        opt.save_model_to_file(path)
+        s = {"exported": session(os.path.join(model, "step.onnx"), threads), "fused": session(path, threads)}
+        res = alternating(s, x)
+        res["fusions"] = {k: v for k, v in opt.get_fused_operator_statistics().items() if v}
+        res["max_abs_diff"] = outputs_apart(s["exported"], s["fused"], x)
+    return res
+
+
+def denormals_as_zero(model, man, batch, threads):
+    import onnxruntime as rt
+    x = feeds(model, man, batch)
+    so = rt.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    so.add_session_config_entry("session.set_denormal_as_zero", "1")
+    s = {"exported": session(os.path.join(model, "step.onnx"), threads),
+         "denormal_as_zero": rt.InferenceSession(os.path.join(model, "step.onnx"), so, providers=["CPUExecutionProvider"])}
+    res = alternating(s, x)
+    res["max_abs_diff"] = outputs_apart(s["exported"], s["denormal_as_zero"], x)
+    return res
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="models/default")
@@ -109,13 +164,19 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--calls", type=int, default=100)
     p.add_argument("--out")
+    p.add_argument("--only", choices=["all", "run-e", "run-i"], default="all",
+                   help="run-e: 1-2 (attention layer, int8); run-i: 3-4 (offline fusions, denormals)")
     a = p.parse_args()
     with open(os.path.join(a.model, "manifest.json")) as f:
         man = json.load(f)
     result = {"model": a.model, "fingerprint": man["fingerprint"], "batch": a.batch, "threads": a.threads,
-              "onnxruntime": ort.__version__,
-              "attention_layer": attention(man, a.batch, a.threads, a.calls),
-              "step_int8": int8(a.model, man, a.batch, a.threads, max(10, a.calls // 4))}
+              "onnxruntime": ort.__version__}
+    if a.only in ("all", "run-e"):
+        result["attention_layer"] = attention(man, a.batch, a.threads, a.calls)
+        result["step_int8"] = int8(a.model, man, a.batch, a.threads, max(10, a.calls // 4))
+    if a.only in ("all", "run-i"):
+        result["step_transformer_fusions"] = fused(a.model, man, a.batch, a.threads)
+        result["step_denormal_as_zero"] = denormals_as_zero(a.model, man, a.batch, a.threads)
     print(json.dumps(result, indent=1))
     if a.out:
         with open(a.out, "w") as f:
