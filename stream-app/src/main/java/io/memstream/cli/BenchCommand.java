@@ -31,7 +31,7 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                "a benchmark is needed: engine, e2e or state");
+                "a benchmark is needed: engine, e2e, state, ort or pieces");
     }
 
     Path modelDir() {

@@ -40,6 +40,27 @@ class BenchCommandTest {
         assertTrue(r.path("environment").path("command").asText().startsWith("memstream bench"));
     }
 
+    /** Each setting gets a runtime of its own, and each ratio is against the first setting's. */
+    @Test
+    void piecesBenchmarkComparesEachSettingWithTheFirst() throws Exception {
+        JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "2", "pieces",
+                "--rows", "0,2", "--batches", "2,8", "--rounds", "3", "--calls", "2", "--warmup-s", "0",
+                "--out", dir.resolve("pieces.json").toString());
+        JsonNode step = r.path("step");
+        assertEquals(4, step.size(), step.toString());
+        for (int i = 0; i < 4; i++) {
+            JsonNode row = step.get(i);
+            assertEquals(i < 2 ? 2 : 8, row.path("batch").asInt());
+            assertEquals(i % 2 == 0 ? 0 : 2, row.path("piece_rows").asInt(), "the setting, as the runtime took it");
+            assertEquals(3 * 2, row.path("calls").asInt(), "rounds x calls per turn");
+            assertEquals(3, row.path("time_against_first_by_round").size());
+            assertTrue(row.path("tokens_per_s").asDouble() > 0);
+        }
+        assertEquals(1.0, step.get(0).path("time_against_first").asDouble(), 1e-9, "the first against itself");
+        assertTrue(step.get(3).path("time_against_first").asDouble() > 0);
+        assertEquals(2, r.path("step_shards").asInt());
+    }
+
     /** A real (embedded) broker: 2 streams x 3 chunks paced into a running processor. */
     @Test
     void pacedEndToEndBenchmarkAccountsForEveryOutputByTheSecond() throws Exception {
