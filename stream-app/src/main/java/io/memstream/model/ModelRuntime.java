@@ -110,8 +110,8 @@ public final class ModelRuntime implements AutoCloseable {
             throw e;
         }
         // DJL reports the ORT version it was built against; the environment knows the one loaded.
-        log.info("model {} ({}) loaded from {} on {}, ONNX Runtime {}", manifest.modelId(), manifest.fingerprint(),
-                dir, device, OrtEnvironment.getEnvironment().getVersion());
+        log.info("model {} ({}) loaded from {} on {}, ONNX Runtime {}; {}", manifest.modelId(), manifest.fingerprint(),
+                dir, device, OrtEnvironment.getEnvironment().getVersion(), runtime.describeSplit());
         return runtime;
     }
 
@@ -312,6 +312,15 @@ public final class ModelRuntime implements AutoCloseable {
     /** Rows per piece of a split step ({@link OrtTuning#stepPieceRows}); 0: one piece per part. */
     public int stepPieceRows() {
         return stepPieceRows;
+    }
+
+    /** How a step is split, for the start-up log: an operator sees what model.step.* came to. */
+    String describeSplit() {
+        if (!splitsSteps()) {
+            return "step in one call";
+        }
+        return "step in " + stepShards + " part(s) of one session each"
+                + (stepPieceRows == OrtTuning.WHOLE_PARTS ? "" : ", pieces of " + stepPieceRows + " rows");
     }
 
     /** Whether steps of enough rows run through {@link StepShards}: parts, pieces, or both. */

@@ -150,6 +150,8 @@ class StepShardsTest {
              StepShards pieces = new StepShards(one, (p, m, s, t) -> {
                  throw new AssertionError("not called");
              })) {
+            assertEquals("step in 2 part(s) of one session each, pieces of 8 rows", split.describeSplit());
+            assertEquals("step in 1 part(s) of one session each, pieces of 8 rows", one.describeSplit());
             assertEquals(2, shards.pieces(8));
             assertEquals(2, shards.pieces(31), "31 rows: not 3 pieces, which 2 parts would share unevenly");
             assertEquals(4, shards.pieces(32));
