@@ -5,7 +5,6 @@
 # bench/report.py prints them. Usage: bench/decode-threads.sh   (about 5 minutes; needs the jar)
 source "$(dirname "$0")/lib.sh"
 out="$(bench_out decode-threads)"
-# C1 alone, as the memstream launcher runs the JVM (bench/jit-tiers.sh says why)
 java=("${memstream_bench[@]}" --threads 2)
 for round in 1 2; do
   for threads in 2 0; do

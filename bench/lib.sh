@@ -10,13 +10,14 @@ bench_out() {
   echo "$d"
 }
 
-# memstream bench on the jar, with C1 alone as the launcher runs the JVM (bench/jit-tiers.sh says why).
-memstream_bench=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench
-                 --model "${BENCH_MODEL:-models/default}")
-
 bench_py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-export/.venv/bin/python)}"
 bench_threads="${BENCH_THREADS:-2}"
 bench_model="${BENCH_MODEL:-models/default}"
+
+# The jar, with C1 alone as the launcher runs the JVM (bench/jit-tiers.sh says why); and memstream
+# bench on it for the model under test.
+memstream_java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar)
+memstream_bench=("${memstream_java[@]}" bench --model "$bench_model")
 
 # engine_and_baselines OUT [SUFFIX]: 1. the engine alone, then 2. the same model in Python (the ratio
 # table reads the engine's JSON), into OUT/<name>SUFFIX.json. Each side is compared with the other's same

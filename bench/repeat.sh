@@ -15,7 +15,7 @@ print("\n".join(words[:i] + words[i + 2:]))
 PY
 )
 for k in $(seq 1 "$n"); do
-  # C1 alone, as the memstream launcher runs the JVM; the recorded command names the model itself.
-  java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench "${args[@]}" \
+  # The recorded command names the model itself.
+  "${memstream_java[@]}" bench "${args[@]}" \
       --out "$dir/${name}_repeat$k.json"
 done

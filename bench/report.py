@@ -236,11 +236,15 @@ def formed_ratio(r, steady):
     return formed[0] if formed else ratios.get(configured)
 
 
+def step32(r):
+    """A Python baseline's ratio-table row for step at batch 32, or None."""
+    return next((x for x in r.get("ratio_table", []) if x["graph"] == "step" and x["batch"] == 32), None)
+
+
 def java_row(d):
     parts, oks = [], []
     for name, label in (("python_baseline.json", "both spinning"), ("python_baseline_omp_passive.json", "both passive")):
-        xs = [rows[0] for rows in ([x for x in r.get("ratio_table", []) if x["graph"] == "step" and x["batch"] == 32]
-                                   for r in with_repeats(d, name)) if rows]
+        xs = [x for x in (step32(r) for r in with_repeats(d, name)) if x]
         if xs:
             ratios = [x["java_over_pytorch"] for x in xs]
             ok = statistics.median(ratios) >= JAVA_TARGET

@@ -155,33 +155,26 @@ public final class MemstreamConfig {
 
     /** Rows per step piece, or 0 for one piece per step part. */
     private static int parsePieceRows(String raw) {
-        try {
-            int n = Integer.parseInt(raw.trim());
-            if (n >= 0 && n <= 1024) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(MODEL_STEP_PIECE_ROWS + " must be a number of rows from 1 to 1024, or 0 "
+        return parseCount(raw, 0, () -> MODEL_STEP_PIECE_ROWS + " must be a number of rows from 1 to 1024, or 0 "
                 + "for one piece per step part, got '" + raw + "'");
     }
 
     private static int parseAutoOrCount(String key, String raw, int auto, String lowest) {
-        String v = raw.trim();
-        if (v.equalsIgnoreCase("auto")) {
-            return auto;
-        }
+        return raw.trim().equalsIgnoreCase("auto") ? auto : parseCount(raw, 1,
+                () -> key + " must be auto or a number from " + lowest + " to 1024, got '" + raw + "'");
+    }
+
+    /** A whole number from {@code min} to 1024, else an error with {@code message}. */
+    private static int parseCount(String raw, int min, java.util.function.Supplier<String> message) {
         try {
-            int n = Integer.parseInt(v);
-            if (n >= 1 && n <= 1024) {
+            int n = Integer.parseInt(raw.trim());
+            if (n >= min && n <= 1024) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(key + " must be auto or a number from " + lowest + " to 1024, got '"
-                + raw + "'");
+        throw new IllegalArgumentException(message.get());
     }
 
     /** poll.ms for a batch.max.wait.ms; empty when that is not a number (validation reports it). */

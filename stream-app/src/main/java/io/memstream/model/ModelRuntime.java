@@ -259,17 +259,15 @@ public final class ModelRuntime implements AutoCloseable {
      * A stopped worker finishes the calls it was given; its own session is closed once it has ended.
      */
     private void releaseEndedThreads() {
-        openWorkers.entrySet().removeIf(e -> {
+        releaseEnded(openWorkers, ExecutorService::shutdown);
+        releaseEnded(openSessions, ModelSession::close);
+    }
+
+    private static <T> void releaseEnded(Map<Thread, T> byThread, java.util.function.Consumer<T> release) {
+        byThread.entrySet().removeIf(e -> {
             boolean ended = !e.getKey().isAlive();
             if (ended) {
-                e.getValue().shutdown();
-            }
-            return ended;
-        });
-        openSessions.entrySet().removeIf(e -> {
-            boolean ended = !e.getKey().isAlive();
-            if (ended) {
-                e.getValue().close();
+                release.accept(e.getValue());
             }
             return ended;
         });

@@ -26,6 +26,8 @@ final class BatchesInFlight {
     private final ModelRuntime runtime;
     private final ArrayDeque<InFlight> batches = new ArrayDeque<>();
     private final Set<String> busy = new HashSet<>();
+    /** Read on every drain, so once per record: one view, not a new one per call. */
+    private final Set<String> busyView = Collections.unmodifiableSet(busy);
 
     BatchesInFlight(BatchStep step, ModelRuntime runtime) {
         this.step = step;
@@ -34,7 +36,7 @@ final class BatchesInFlight {
 
     /** Streams of the batches with the worker. */
     Set<String> busy() {
-        return Collections.unmodifiableSet(busy);
+        return busyView;
     }
 
     boolean isEmpty() {

@@ -28,15 +28,11 @@ public class MemstreamProcessingExceptionHandler extends LogAndContinueProcessin
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (record == null || registryOutage(exception) || fatal(exception) || fatal(exception.getCause())) {
+        if (record == null || SchemaRegistryException.isRegistrysFault(exception) || fatal(exception)
+                || fatal(exception.getCause())) {
             return Response.fail();
         }
         return super.handleError(context, record, exception);
-    }
-
-    /** True when a record could not be read because of the registry rather than the record. */
-    static boolean registryOutage(Throwable e) {
-        return SchemaRegistryException.isRegistrysFault(e);
     }
 
     private static boolean fatal(Throwable e) {

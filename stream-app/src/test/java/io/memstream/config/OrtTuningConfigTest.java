@@ -20,6 +20,15 @@ class OrtTuningConfigTest {
         return MemstreamConfig.load(Optional.empty(), Map.of(), all);
     }
 
+    /** Each bad value fails with a message naming the key; a good one stays out of Kafka's configs. */
+    private static void assertRejectedAndKeptOutOfKafka(String key, String message, String good, String... bad) {
+        for (String value : bad) {
+            MemstreamConfigException e = assertThrows(MemstreamConfigException.class, () -> load(Map.of(key, value)));
+            assertTrue(e.getMessage().contains(message), e.getMessage());
+        }
+        assertTrue(!load(Map.of(key, good)).streamsProperties().containsKey(key), "a memstream key, kept out of Kafka's configs");
+    }
+
     @Test
     void defaultIsTheMeasuredChoice() {
         assertEquals(OrtTuning.DEFAULT, load(Map.of()).ortTuning());
@@ -38,13 +47,8 @@ class OrtTuningConfigTest {
         assertEquals(OrtTuning.AUTO_SHARDS, load(Map.of()).ortTuning().stepShards());
         assertEquals(OrtTuning.AUTO_SHARDS, load(Map.of("model.step.shards", "AUTO")).ortTuning().stepShards());
         assertEquals(1, load(Map.of("model.step.shards", " 1 ")).ortTuning().stepShards());
-        for (String bad : new String[] {"0", "-2", "two", "2000"}) {
-            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
-                    () -> load(Map.of("model.step.shards", bad)));
-            assertTrue(e.getMessage().contains("model.step.shards must be auto or a number from 1"), e.getMessage());
-        }
-        assertTrue(!load(Map.of("model.step.shards", "2")).streamsProperties().containsKey("model.step.shards"),
-                "a memstream key, kept out of Kafka's configs");
+        assertRejectedAndKeptOutOfKafka("model.step.shards", "model.step.shards must be auto or a number from 1", "2",
+                "0", "-2", "two", "2000");
     }
 
     @Test
@@ -56,13 +60,8 @@ class OrtTuningConfigTest {
         assertEquals(8, load(Map.of("model.step.shards", "1")).ortTuning().decodeThreadsFor(8), "an unsplit step's");
         assertEquals(3, load(Map.of("model.decode.threads", " 3 ")).ortTuning().decodeThreadsFor(8));
         assertEquals(2, load(Map.of("model.decode.threads", "3")).ortTuning().decodeThreadsFor(2), "never more than model.threads");
-        for (String bad : new String[] {"0", "-1", "one", "5000"}) {
-            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
-                    () -> load(Map.of("model.decode.threads", bad)));
-            assertTrue(e.getMessage().contains("model.decode.threads must be auto or a number from 1"), e.getMessage());
-        }
-        assertTrue(!load(Map.of("model.decode.threads", "1")).streamsProperties().containsKey("model.decode.threads"),
-                "a memstream key, kept out of Kafka's configs");
+        assertRejectedAndKeptOutOfKafka("model.decode.threads", "model.decode.threads must be auto or a number from 1",
+                "1", "0", "-1", "one", "5000");
     }
 
     @Test
@@ -70,14 +69,8 @@ class OrtTuningConfigTest {
         assertEquals(OrtTuning.DEFAULT_STEP_PIECE_ROWS, load(Map.of()).ortTuning().stepPieceRows());
         assertEquals(4, load(Map.of("model.step.piece.rows", " 4 ")).ortTuning().stepPieceRows());
         assertEquals(OrtTuning.WHOLE_PARTS, load(Map.of("model.step.piece.rows", "0")).ortTuning().stepPieceRows());
-        for (String bad : new String[] {"-1", "eight", "2000", ""}) {
-            MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
-                    () -> load(Map.of("model.step.piece.rows", bad)));
-            assertTrue(e.getMessage().contains("model.step.piece.rows must be a number of rows from 1 to 1024, or 0"),
-                    e.getMessage());
-        }
-        assertTrue(!load(Map.of("model.step.piece.rows", "4")).streamsProperties().containsKey("model.step.piece.rows"),
-                "a memstream key, kept out of Kafka's configs");
+        assertRejectedAndKeptOutOfKafka("model.step.piece.rows",
+                "model.step.piece.rows must be a number of rows from 1 to 1024, or 0", "4", "-1", "eight", "2000", "");
     }
 
     @Test

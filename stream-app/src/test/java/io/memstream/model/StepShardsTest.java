@@ -97,10 +97,12 @@ class StepShardsTest {
      */
     @Test
     void aHeldUpPartTakesFewerPiecesAndRowsComeBackInOrder() {
+        java.util.concurrent.atomic.AtomicInteger heldUpPieces = new java.util.concurrent.atomic.AtomicInteger();
         try (ModelRuntime split = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2,
                      OrtTuning.DEFAULT.withStepPieceRows(2));
              StepShards shards = new StepShards(split, (p, m, s, t) -> {
                  if (Thread.currentThread().getName().startsWith("memstream-step-part-")) {
+                     heldUpPieces.incrementAndGet();
                      sleep(300);
                  }
                  double[] bits = new double[s.length];
@@ -126,6 +128,7 @@ class StepShardsTest {
             }
             // Were the pieces dealt out in turn, the held-up part would sleep through 4 of them (1.2 s).
             assertTrue(ms < 900, "the held-up part took more than one piece: " + ms + " ms");
+            assertTrue(heldUpPieces.get() <= 1, "pieces the held-up part ran: " + heldUpPieces.get());
         }
     }
 

@@ -62,7 +62,7 @@ class RegistryOutageTest {
             TestOutputTopic<byte[], byte[]> dlq = driver.createOutputTopic(config.dlqTopic(), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("s", value));
-            assertTrue(MemstreamProcessingExceptionHandler.registryOutage(e), "cause: " + e);
+            assertTrue(io.memstream.registry.SchemaRegistryException.isRegistrysFault(e), "cause: " + e);
             assertTrue(dlq.isEmpty(), "a good record in the dead-letter topic");
             var undecodable = meters.find("memstream.dead.letters").tag("reason", "undecodable").counter();
             assertEquals(0, undecodable == null ? 0 : undecodable.count(), "an outage is not counted as a bad record");
@@ -71,12 +71,12 @@ class RegistryOutageTest {
 
     @Test
     void aSchemaIdTheRegistryDoesNotKnowIsStillABadRecord() {
-        assertTrue(!MemstreamProcessingExceptionHandler.registryOutage(
+        assertTrue(!io.memstream.registry.SchemaRegistryException.isRegistrysFault(
                 new io.memstream.registry.SchemaNotFoundException("Schema id 9 not found", 40403)));
-        assertTrue(MemstreamProcessingExceptionHandler.registryOutage(
+        assertTrue(io.memstream.registry.SchemaRegistryException.isRegistrysFault(
                 new org.apache.kafka.common.errors.SerializationException("wrapped",
                         new io.memstream.registry.SchemaRegistryException("HTTP 503", 50003))));
-        assertTrue(MemstreamProcessingExceptionHandler.registryOutage(
+        assertTrue(io.memstream.registry.SchemaRegistryException.isRegistrysFault(
                 new io.memstream.registry.SchemaRegistryException("unreachable", -1)));
     }
 }
