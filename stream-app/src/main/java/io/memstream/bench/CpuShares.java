@@ -150,7 +150,7 @@ final class CpuShares {
 
     static String group(String thread) {
         // tested first: both carry the name of the stream thread they serve
-        if (thread.startsWith("memstream-step-part-") || thread.startsWith("memstream-model-of-")) {
+        if (thread.startsWith("memstream-step-part-") || thread.startsWith("memstream-model-")) {
             return MODEL_THREADS;
         }
         // client threads carry their owner's client id ("...-StreamThread-1-producer"): test them first

@@ -230,18 +230,19 @@ public final class ModelRuntime implements AutoCloseable {
     }
 
     /**
-     * The calling thread's model worker, created on first use: one daemon thread, named after the
-     * caller, that runs the model calls handed to it in order, each on the worker's own session
-     * ({@link #sessionForCurrentThread()} called from the task). A stream thread with batch.overlap
-     * hands it its batches and goes on polling and committing meanwhile; all of that thread's tasks
-     * share it, so their batches queue for the model instead of running at once.
+     * The calling thread's model workers, created on first use: {@link #modelWorkers()} daemon threads,
+     * named after the caller, that run the model calls handed to them, each on the worker's own
+     * session ({@link #sessionForCurrentThread()} called from the task). A stream thread with
+     * batch.overlap hands them its batches' generations (and steps too small to split) and goes on
+     * polling and committing meanwhile; all of that thread's tasks share them.
      */
     public ExecutorService workerForCurrentThread() {
         ExecutorService w = workers.get();
         if (w == null) {
-            String name = "memstream-model-of-" + Thread.currentThread().getName();
-            w = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, name);
+            String owner = Thread.currentThread().getName();
+            java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+            w = Executors.newFixedThreadPool(modelWorkers(), r -> {
+                Thread t = new Thread(r, "memstream-model-" + n.getAndIncrement() + "-of-" + owner);
                 t.setDaemon(true);
                 return t;
             });
@@ -250,6 +251,14 @@ public final class ModelRuntime implements AutoCloseable {
             openWorkers.put(Thread.currentThread(), w);
         }
         return w;
+    }
+
+    /**
+     * Model workers per stream thread: one per step part, so that as many generations (each a
+     * sequence of one-thread decode calls) run at once as the model has threads; one on a GPU.
+     */
+    public int modelWorkers() {
+        return stepShards;
     }
 
     /**

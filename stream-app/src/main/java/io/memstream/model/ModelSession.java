@@ -11,10 +11,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * One thread's handle on the model: a predictor per graph and the batched operations the
- * processor needs. Not thread-safe; every native tensor of a call is released when it returns.
+ * processor needs. Not thread-safe, but for {@link #stepAsync}, whose pieces run on the session's
+ * step parts; every native tensor of a call is released when it returns.
  */
 public final class ModelSession implements AutoCloseable {
 
@@ -25,8 +28,8 @@ public final class ModelSession implements AutoCloseable {
     private final Predictor<NDList, NDList> decode;
     private final NDManager base;
     private final boolean graphGivesTokenBits;
-    /** Null unless the runtime splits steps into parts or pieces ({@link ModelRuntime#splitsSteps()}). */
-    private final StepShards shards;
+    /** The step parts, made by the first step that is split ({@link ModelRuntime#splitsSteps()}); else null. */
+    private StepShards shards;
 
     ModelSession(ModelRuntime runtime) {
         this(runtime, runtime.manifest().stepGivesTokenBits());
@@ -44,7 +47,6 @@ public final class ModelSession implements AutoCloseable {
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
-        this.shards = runtime.splitsSteps() ? new StepShards(runtime, this::step) : null;
     }
 
     public ModelManifest manifest() {
@@ -79,7 +81,38 @@ public final class ModelSession implements AutoCloseable {
      * chunk, {@code tokens[row]} its 1..chunk_length tokens. Rows are padded to the longest one.
      */
     public StepOutput step(float[][][] states, int[][] tokens) {
-        return shards != null && shards.splits(tokens.length) ? shards.step(states, tokens) : step(step, base, states, tokens);
+        if (splitsStep(tokens.length)) {
+            return shards().step(states, tokens);
+        }
+        long t0 = System.nanoTime();
+        StepOutput out = step(step, base, states, tokens);
+        return new StepOutput(out.bits(), out.nextState(), (System.nanoTime() - t0) / 1e6);
+    }
+
+    /**
+     * Whether a step of {@code rows} rows runs in pieces on the session's step parts
+     * ({@link ModelRuntime#splitsSteps()}, and enough rows), so that {@link #stepAsync} returns at once.
+     */
+    public boolean splitsStep(int rows) {
+        return runtime.splitsSteps() && StepShards.splits(runtime.stepShards(), runtime.stepPieceRows(), rows);
+    }
+
+    /**
+     * {@link #step} without waiting: the pieces of a split step ({@link #splitsStep}) are queued for
+     * this session's step parts behind any step submitted before; a step too small to split runs on
+     * {@code elsewhere}, on that thread's own session ({@link ModelRuntime#sessionForCurrentThread()}).
+     * Cancelling the future skips the pieces not yet started.
+     */
+    public CompletableFuture<StepOutput> stepAsync(float[][][] states, int[][] tokens, Executor elsewhere) {
+        return splitsStep(tokens.length) ? shards().submit(states, tokens)
+                : CompletableFuture.supplyAsync(() -> runtime.sessionForCurrentThread().step(states, tokens), elsewhere);
+    }
+
+    private StepShards shards() {
+        if (shards == null) {
+            shards = new StepShards(runtime, this::step);
+        }
+        return shards;
     }
 
     /** One step call through {@code predictor}, its tensors under a sub-manager of {@code manager}. */

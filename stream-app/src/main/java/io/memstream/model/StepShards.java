@@ -7,29 +7,39 @@ import ai.djl.translate.NoopTranslator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A step split by rows into parts that run at once, each through a predictor of its own on the
- * one-thread step sessions ({@link ModelRuntime#STEP_SHARD}); part 0 on the calling thread, the
- * others on a thread each that lives as long as this. The rows are cut into pieces
- * ({@link OrtTuning#stepPieceRows}; by default 8 rows, else one per part) and each part takes the
- * next piece not yet taken until none is left, so a part whose thread the OS preempts (for the stream
- * thread, the Kafka clients, a broker on the same cores) takes fewer pieces instead of holding the
- * others up at the end of the step; with one model thread the pieces run one after another. Smaller
- * calls are also faster per row on this model: a piece's activations stay in the core's cache
+ * Steps split by rows into pieces that the model's part threads run, each through a predictor of its
+ * own on the one-thread step sessions ({@link ModelRuntime#STEP_SHARD}). The rows are cut into pieces
+ * ({@link OrtTuning#stepPieceRows}; by default 8 rows, else one per part) and the parts take pieces
+ * from one queue, oldest step first, as they come free: a part whose thread the OS preempts (for the
+ * stream thread, the Kafka clients, a broker on the same cores) takes fewer pieces instead of holding
+ * the others up, and a part that has finished the last piece of one step starts on the next step's
+ * instead of waiting for its partner to end (measured before the queue: both parts busy 94% of a
+ * step's time, the rest spent waiting at its end, docs/PERFORMANCE.md, "Run J"). Smaller calls are
+ * also faster per row on this model: a piece's activations stay in the core's cache
  * ({@code memstream bench pieces}). Rows are independent in every graph, so the pieces' outputs, put
  * back in row order, are the whole batch's (tests check it to the bit), whichever part ran them.
- * Why parts: {@link OrtTuning}. One per {@link ModelSession}, so, like it, not for concurrent callers.
+ * Why parts: {@link OrtTuning}.
+ *
+ * <p>{@link #submit} may be called from any thread and returns at once; {@link #step} waits.
  */
 final class StepShards implements AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(StepShards.class);
     /** A step of fewer rows than this per part is not split: one call is then as fast. */
     static final int MIN_ROWS_PER_SHARD = 4;
+    /** Tells a part thread to end. */
+    private static final Piece STOP = new Piece(null, -1);
 
     /** One part's step: the session's own call, on the part's predictor and manager. */
     interface PartStep {
@@ -38,31 +48,38 @@ final class StepShards implements AutoCloseable {
 
     private final List<Predictor<NDList, NDList>> predictors = new ArrayList<>();
     private final List<NDManager> managers = new ArrayList<>();
-    private final List<ExecutorService> threads = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final BlockingQueue<Piece> queue = new LinkedBlockingQueue<>();
     private final PartStep part;
+    private final int parts;
     private final int pieceRows;
+    private volatile boolean closed;
 
     StepShards(ModelRuntime runtime, PartStep part) {
         this.part = part;
+        this.parts = runtime.stepShards();
         this.pieceRows = runtime.stepPieceRows();
         var graph = runtime.graph(ModelRuntime.STEP_SHARD);
-        for (int i = 0; i < runtime.stepShards(); i++) {
+        String owner = Thread.currentThread().getName();
+        for (int i = 0; i < parts; i++) {
             predictors.add(graph.newPredictor(new NoopTranslator()));
             managers.add(graph.getNDManager().newSubManager());
-            if (i > 0) {
-                String name = "memstream-step-part-" + i + "-of-" + Thread.currentThread().getName();
-                threads.add(Executors.newSingleThreadExecutor(r -> {
-                    Thread t = new Thread(r, name);
-                    t.setDaemon(true);
-                    return t;
-                }));
-            }
+            int p = i;
+            Thread t = new Thread(() -> takePieces(p), "memstream-step-part-" + i + "-of-" + owner);
+            t.setDaemon(true);
+            threads.add(t);
         }
+        threads.forEach(Thread::start);
     }
 
     /** Whether a step of {@code rows} rows is worth splitting. */
     boolean splits(int rows) {
-        return rows >= predictors.size() * MIN_ROWS_PER_SHARD && pieces(rows) > 1;
+        return splits(parts, pieceRows, rows);
+    }
+
+    /** Whether a step of {@code rows} rows is worth splitting into {@code parts} parts and pieces of {@code pieceRows}. */
+    static boolean splits(int parts, int pieceRows, int rows) {
+        return rows >= parts * MIN_ROWS_PER_SHARD && pieces(parts, pieceRows, rows) > 1;
     }
 
     /**
@@ -70,80 +87,150 @@ final class StepShards implements AutoCloseable {
      * {@code pieceRows} rows as make a multiple of the parts (so that an even share fits).
      */
     int pieces(int b) {
-        int parts = predictors.size();
+        return pieces(parts, pieceRows, b);
+    }
+
+    private static int pieces(int parts, int pieceRows, int b) {
         return pieceRows == OrtTuning.WHOLE_PARTS ? parts : parts * Math.max(1, b / (parts * pieceRows));
     }
 
+    /** Runs a step on the parts and waits for it; a failed piece's exception is thrown here. */
     StepOutput step(float[][][] states, int[][] tokens) {
-        int b = tokens.length;
-        int parts = predictors.size();
-        int pieces = pieces(b);
-        StepOutput[] outs = new StepOutput[pieces];
-        AtomicInteger next = new AtomicInteger();
-        List<Future<?>> others = new ArrayList<>(parts - 1);
-        for (int i = 1; i < parts; i++) {
-            int p = i;
-            others.add(threads.get(i - 1).submit(() -> takePieces(p, next, outs, states, tokens)));
-        }
-        RuntimeException failure = null;
         try {
-            takePieces(0, next, outs, states, tokens);
-        } catch (RuntimeException e) {
-            failure = e;
+            return submit(states, tokens).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        for (Future<?> f : others) { // every part ends before this returns, also on failure
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                failure = failure != null ? failure
-                        : e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure != null ? failure : new IllegalStateException("interrupted in a split step", e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        double[] bits = new double[b];
-        float[][][] nextStates = new float[b][][];
-        int row = 0;
-        for (StepOutput o : outs) {
-            System.arraycopy(o.bits(), 0, bits, row, o.bits().length);
-            System.arraycopy(o.nextState(), 0, nextStates, row, o.nextState().length);
-            row += o.bits().length;
-        }
-        return new StepOutput(bits, nextStates);
     }
 
     /**
-     * Part {@code p}'s loop: the next piece not yet taken, until none is left. A part whose thread the
-     * OS preempted takes fewer pieces rather than holding the others up at the end of the step.
+     * Queues a step's pieces behind those of steps submitted before it and returns at once. The
+     * result's {@link StepOutput#millis()} is the time from its first piece's start to its last one's
+     * end, without the wait in the queue. Cancelling the future skips the pieces no part has started.
      */
-    private void takePieces(int p, AtomicInteger next, StepOutput[] outs, float[][][] states, int[][] tokens) {
-        int pieces = outs.length;
-        for (int i = next.getAndIncrement(); i < pieces; i = next.getAndIncrement()) {
+    CompletableFuture<StepOutput> submit(float[][][] states, int[][] tokens) {
+        if (closed) {
+            throw new IllegalStateException("the model's step parts are closed");
+        }
+        Call call = new Call(states, tokens, pieces(tokens.length));
+        for (int i = 0; i < call.outs.length; i++) {
+            queue.add(new Piece(call, i));
+        }
+        return call;
+    }
+
+    /** Part {@code p}'s thread: the oldest piece not yet taken, until closed. */
+    private void takePieces(int p) {
+        while (true) {
+            Piece piece;
             try {
-                outs[i] = runPiece(p, i, pieces, states, tokens);
-            } catch (RuntimeException e) {
-                next.set(pieces); // the step fails: the other parts take no more pieces
-                throw e;
+                piece = queue.take();
+            } catch (InterruptedException e) {
+                return;
             }
+            if (piece == STOP) {
+                return;
+            }
+            piece.call.run(piece.index, closed ? null : i -> runPiece(p, i, piece.call));
         }
     }
 
-    /** Piece i of pieces, on part p's predictor: rows [i * b / pieces, (i + 1) * b / pieces). */
-    private StepOutput runPiece(int p, int i, int pieces, float[][][] states, int[][] tokens) {
-        int from = (int) ((long) i * tokens.length / pieces);
-        int to = (int) ((long) (i + 1) * tokens.length / pieces);
-        return part.run(predictors.get(p), managers.get(p), Arrays.copyOfRange(states, from, to),
-                Arrays.copyOfRange(tokens, from, to));
+    /** Piece i of a call, on part p's predictor: rows [i * b / pieces, (i + 1) * b / pieces). */
+    private StepOutput runPiece(int p, int i, Call call) {
+        int pieces = call.outs.length;
+        int from = (int) ((long) i * call.tokens.length / pieces);
+        int to = (int) ((long) (i + 1) * call.tokens.length / pieces);
+        return part.run(predictors.get(p), managers.get(p), Arrays.copyOfRange(call.states, from, to),
+                Arrays.copyOfRange(call.tokens, from, to));
     }
 
+    /**
+     * Ends the part threads after the piece each is running (pieces still queued are skipped and
+     * their steps fail), then closes the predictors.
+     */
     @Override
     public void close() {
-        threads.forEach(ExecutorService::shutdownNow);
+        closed = true;
+        for (int i = 0; i < threads.size(); i++) {
+            queue.add(STOP);
+        }
+        // Queued pieces are taken before the STOPs and skipped (closed), so every call completes.
+        for (Thread t : threads) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+                if (t.isAlive()) {
+                    log.warn("step part {} did not finish its piece within 30 s; closing its session anyway", t.getName());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         managers.forEach(NDManager::close);
         predictors.forEach(Predictor::close);
+    }
+
+    private record Piece(Call call, int index) { }
+
+    /** A piece's work: its index to its output. */
+    private interface PieceWork {
+        StepOutput run(int index);
+    }
+
+    /**
+     * One submitted step: its pieces' outputs as they come, and itself the future of the whole. The
+     * last piece to end, run or skipped, completes it.
+     */
+    private static final class Call extends CompletableFuture<StepOutput> {
+        private final float[][][] states;
+        private final int[][] tokens;
+        private final StepOutput[] outs;
+        private final AtomicInteger left;
+        private final AtomicLong firstStart = new AtomicLong();
+        private volatile Throwable failure;
+
+        Call(float[][][] states, int[][] tokens, int pieces) {
+            this.states = states;
+            this.tokens = tokens;
+            this.outs = new StepOutput[pieces];
+            this.left = new AtomicInteger(pieces);
+        }
+
+        /** Runs piece {@code i} with {@code work}, or skips it (null work, or the call already failed or was cancelled). */
+        void run(int i, PieceWork work) {
+            if (work != null && !isDone() && failure == null) {
+                firstStart.compareAndSet(0, System.nanoTime());
+                try {
+                    outs[i] = work.run(i);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                }
+            } else if (failure == null && !isDone()) {
+                failure = new IllegalStateException("the model's step parts were closed before this step ran");
+            }
+            if (left.decrementAndGet() == 0) {
+                finish();
+            }
+        }
+
+        private void finish() {
+            if (failure != null) {
+                completeExceptionally(failure);
+                return;
+            }
+            if (isDone()) {
+                return; // cancelled: its skipped pieces have no outputs
+            }
+            int b = tokens.length;
+            double[] bits = new double[b];
+            float[][][] next = new float[b][][];
+            int row = 0;
+            for (StepOutput o : outs) {
+                System.arraycopy(o.bits(), 0, bits, row, o.bits().length);
+                System.arraycopy(o.nextState(), 0, next, row, o.nextState().length);
+                row += o.bits().length;
+            }
+            complete(new StepOutput(bits, next, (System.nanoTime() - firstStart.get()) / 1e6));
+        }
     }
 }

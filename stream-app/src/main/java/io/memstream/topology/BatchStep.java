@@ -16,6 +16,8 @@ import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -110,10 +112,43 @@ final class BatchStep {
         long t0 = System.nanoTime();
         StepOutput out = merge ? runtime.mergingStepper(mergeMaxRows).step(batch.states(), batch.tokens())
                 : session.step(batch.states(), batch.tokens());
-        long stepNanos = System.nanoTime() - t0;
-        metrics.stepLatency.record(stepNanos, TimeUnit.NANOSECONDS);
+        double stepMillis = (System.nanoTime() - t0) / 1e6;
+        return computed(batch, out, stepMillis, generate(session, batch.heads(), batch.states(), batch.tokens()));
+    }
+
+    /**
+     * The model's part without waiting for it (batch.overlap): a step big enough to split is queued
+     * for the step parts of {@code session} (the calling thread's own) behind the batches started
+     * before it; a smaller step, and the generation of the rows that asked, go to {@code workers},
+     * each on a worker's own session. Generation starts from the memories before the chunk, so it
+     * runs while the step does. Touches no store.
+     */
+    Running start(Prepared batch, ModelSession session, ExecutorService workers) {
+        CompletableFuture<StepOutput> stepped = session.stepAsync(batch.states(), batch.tokens(), workers);
+        CompletableFuture<Generated> generated = generationRows(batch.heads()).isEmpty()
+                ? CompletableFuture.completedFuture(new Generated(new Generation[batch.heads().size()], 0))
+                : CompletableFuture.supplyAsync(() -> generate(runtime.sessionForCurrentThread(), batch.heads(),
+                        batch.states(), batch.tokens()), workers);
+        return new Running(stepped, generated,
+                stepped.thenCombine(generated, (out, gen) -> computed(batch, out, out.millis(), gen)));
+    }
+
+    /**
+     * A batch with the model: its step and generation, and what they make together. Cancelling it
+     * skips the step's pieces and the generation if they have not started.
+     */
+    record Running(CompletableFuture<StepOutput> step, CompletableFuture<Generated> generation,
+                   CompletableFuture<Computed> result) {
+        void cancel() {
+            step.cancel(false);
+            generation.cancel(false);
+        }
+    }
+
+    private Computed computed(Prepared batch, StepOutput out, double stepMillis, Generated generated) {
+        metrics.stepLatency.record((long) (stepMillis * 1e6), TimeUnit.NANOSECONDS);
         metrics.batchSize.record(batch.heads().size());
-        return new Computed(out, stepNanos / 1e6, generate(session, batch.heads(), batch.states(), batch.tokens()));
+        return new Computed(out, stepMillis, generated);
     }
 
     /**
@@ -175,17 +210,26 @@ final class BatchStep {
     /** Per batch row the generation (null where none was asked), and the wall time of the generation call. */
     record Generated(Generation[] rows, double millis) { }
 
-    /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
-    private Generated generate(ModelSession session, List<PendingQueue.Head> batch, float[][][] states,
-                               int[][] tokens) {
+    /** The rows of a batch whose record ends with this chunk and asked for a continuation. */
+    private static List<Integer> generationRows(List<PendingQueue.Head> batch) {
         List<Integer> rows = new ArrayList<>();
-        List<GenerationSpec> specs = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             PendingChunk head = batch.get(i).chunk();
             if (head.getGenerate() != null && head.getPart() == head.getParts() - 1) {
                 rows.add(i);
-                specs.add(GenerationRequests.toSpec(head.getGenerate(), batch.get(i).streamId(), head.getSeq()));
             }
+        }
+        return rows;
+    }
+
+    /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
+    private Generated generate(ModelSession session, List<PendingQueue.Head> batch, float[][][] states,
+                               int[][] tokens) {
+        List<Integer> rows = generationRows(batch);
+        List<GenerationSpec> specs = new ArrayList<>();
+        for (int i : rows) {
+            PendingChunk head = batch.get(i).chunk();
+            specs.add(GenerationRequests.toSpec(head.getGenerate(), batch.get(i).streamId(), head.getSeq()));
         }
         Generation[] out = new Generation[batch.size()];
         if (rows.isEmpty()) {

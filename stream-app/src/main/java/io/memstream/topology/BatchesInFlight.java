@@ -6,21 +6,30 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 
 /**
- * One task's batches that are with the model worker ({@code batch.overlap}), oldest first, and
- * their streams, which the next batch passes over so that a stream's chunks still go one at a time.
+ * One task's batches that are with the model ({@code batch.overlap}), oldest first, and their
+ * streams, which the next batch passes over so that a stream's chunks still go one at a time.
  * Batches are started and applied on the stream thread; only the model's part
- * ({@link BatchStep#compute}) runs on the worker, the stream thread's own, shared by its tasks.
+ * ({@link BatchStep#start}) runs elsewhere: the steps on the stream thread's step parts, one
+ * batch's pieces queued behind the other's, generations on its model workers. The stream thread's
+ * tasks share both.
  */
 final class BatchesInFlight {
 
-    /** One running and one waiting, so the worker does not idle between them. */
+    /**
+     * One running and one waiting, so the model does not idle between them: the step parts go on to
+     * the next batch's pieces as they finish the last of this one's.
+     */
     static final int MAX = 2;
 
-    private record InFlight(BatchStep.Prepared batch, Future<BatchStep.Computed> result) { }
+    private record InFlight(BatchStep.Prepared batch, BatchStep.Running running) {
+        java.util.concurrent.CompletableFuture<BatchStep.Computed> result() {
+            return running.result();
+        }
+    }
 
     private final BatchStep step;
     private final ModelRuntime runtime;
@@ -47,11 +56,11 @@ final class BatchesInFlight {
         return batches.size() >= MAX;
     }
 
-    /** Hands a batch to the calling (stream) thread's model worker. */
+    /** Hands a batch to the calling (stream) thread's step parts and model workers. */
     void start(BatchStep.Prepared batch) {
         busy.addAll(batch.streamIds());
-        batches.add(new InFlight(batch, runtime.workerForCurrentThread()
-                .submit(() -> step.compute(batch, runtime.sessionForCurrentThread()))));
+        batches.add(new InFlight(batch, step.start(batch, runtime.sessionForCurrentThread(),
+                runtime.workerForCurrentThread())));
     }
 
     /** Applies the batches the worker has finished, oldest first, without waiting; returns queues emptied. */
@@ -74,18 +83,19 @@ final class BatchesInFlight {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the model ran a batch", e);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         }
         return step.apply(f.batch(), computed);
     }
 
     /**
      * Drops every batch without applying it: their chunks are still in the pending store, and whoever
-     * runs the task next absorbs them. Waits for the running one, which keeps the worker off the
-     * model's sessions once the app closes them.
+     * runs the task next absorbs them. What has not started is skipped; what is running ends on its
+     * own (the model's calls touch no store), and the runtime waits for it before it closes sessions.
      */
     void dropAll() {
-        batches.forEach(f -> f.result().cancel(false));
+        batches.forEach(f -> f.running().cancel());
         for (InFlight f : batches) {
             try {
                 f.result().get();

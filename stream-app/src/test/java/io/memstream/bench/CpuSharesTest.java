@@ -11,7 +11,7 @@ class CpuSharesTest {
     @Test
     void threadsAreGroupedByWhatTheyDo() {
         assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-step-part-1-of-memstream-bench-1-StreamThread-1"));
-        assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-model-of-memstream-bench-1-StreamThread-1"));
+        assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-model-1-of-memstream-bench-1-StreamThread-1"));
         assertEquals(CpuShares.KAFKA_CLIENTS,
                 CpuShares.group("kafka-producer-network-thread | memstream-bench-8f-StreamThread-1-producer"));
         assertEquals(CpuShares.STREAM_THREADS, CpuShares.group("memstream-bench-8f2c-StreamThread-1"));

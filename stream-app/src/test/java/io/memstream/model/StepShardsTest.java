@@ -101,7 +101,7 @@ class StepShardsTest {
         try (ModelRuntime split = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2,
                      OrtTuning.DEFAULT.withStepPieceRows(2));
              StepShards shards = new StepShards(split, (p, m, s, t) -> {
-                 if (Thread.currentThread().getName().startsWith("memstream-step-part-")) {
+                 if (Thread.currentThread().getName().startsWith("memstream-step-part-1-")) {
                      heldUpPieces.incrementAndGet();
                      sleep(300);
                  }
@@ -129,6 +129,101 @@ class StepShardsTest {
             // Were the pieces dealt out in turn, the held-up part would sleep through 4 of them (1.2 s).
             assertTrue(ms < 900, "the held-up part took more than one piece: " + ms + " ms");
             assertTrue(heldUpPieces.get() <= 1, "pieces the held-up part ran: " + heldUpPieces.get());
+        }
+    }
+
+    /** A stub part step that returns each row's number as its bits, after {@code delay} for part 1. */
+    private static StepShards.PartStep numbered(long part1DelayMs, java.util.List<String> log) {
+        return (p, m, s, t) -> {
+            String name = Thread.currentThread().getName();
+            if (name.startsWith("memstream-step-part-1-")) {
+                sleep(part1DelayMs);
+            }
+            double[] bits = new double[s.length];
+            for (int i = 0; i < s.length; i++) {
+                bits[i] = s[i][0][0];
+            }
+            synchronized (log) {
+                log.add(name.substring(0, "memstream-step-part-0".length()) + ":" + (int) s[0][0][0]);
+            }
+            return new StepOutput(bits, s);
+        };
+    }
+
+    private static float[][][] numberedStates(int rows, int first) {
+        float[][][] states = new float[rows][1][];
+        for (int row = 0; row < rows; row++) {
+            states[row][0] = new float[] {first + row};
+        }
+        return states;
+    }
+
+    private static int[][] oneTokenRows(int rows) {
+        int[][] tokens = new int[rows][];
+        for (int row = 0; row < rows; row++) {
+            tokens[row] = new int[] {1};
+        }
+        return tokens;
+    }
+
+    /**
+     * A part that has finished its share of one step takes the next step's pieces while its partner
+     * is still in the first: the second step, submitted behind the first, ends first.
+     */
+    @Test
+    void aFreePartStartsOnTheNextStepBeforeTheFirstEnds() throws Exception {
+        java.util.List<String> log = new java.util.ArrayList<>();
+        java.util.concurrent.CountDownLatch heldUp = new java.util.concurrent.CountDownLatch(1);
+        try (ModelRuntime split = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 2,
+                     OrtTuning.DEFAULT.withStepPieceRows(4));
+             StepShards shards = new StepShards(split, (p, m, s, t) -> {
+                 if (s[0][0][0] == 0) { // the first step's first piece: its part is held up there
+                     heldUp.countDown();
+                     sleep(600);
+                 }
+                 return numbered(0, log).run(p, m, s, t);
+             })) {
+            var first = shards.submit(numberedStates(8, 0), oneTokenRows(8));   // pieces at rows 0 and 4
+            assertTrue(heldUp.await(5, java.util.concurrent.TimeUnit.SECONDS));
+            var second = shards.submit(numberedStates(8, 100), oneTokenRows(8)); // pieces at rows 100 and 104
+            StepOutput out = second.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertFalse(first.isDone(), "the first step waits for its held-up piece; pieces run: " + log);
+            for (int row = 0; row < 8; row++) {
+                assertEquals(100 + row, out.bits()[row], "row " + row);
+            }
+            StepOutput firstOut = first.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            for (int row = 0; row < 8; row++) {
+                assertEquals(row, firstOut.bits()[row], "row " + row + " of the first step");
+            }
+            assertTrue(firstOut.millis() >= 500, "a step's time runs to its last piece: " + firstOut.millis());
+        }
+    }
+
+    /** A cancelled step's pieces that no part has started are skipped; closing fails the steps still queued. */
+    @Test
+    void cancelledAndClosedStepsSkipTheirQueuedPieces() throws Exception {
+        java.util.List<String> log = new java.util.ArrayList<>();
+        java.util.concurrent.CompletableFuture<StepOutput> queued;
+        try (ModelRuntime one = ModelRuntime.load(TestModels.tiny(), DeviceChoice.CPU, 1,
+                     OrtTuning.DEFAULT.withStepPieceRows(4))) {
+            StepShards shards = new StepShards(one, (p, m, s, t) -> {
+                sleep(200);
+                return numbered(0, log).run(p, m, s, t);
+            });
+            var running = shards.submit(numberedStates(8, 0), oneTokenRows(8));   // 2 pieces, 400 ms
+            var cancelled = shards.submit(numberedStates(8, 100), oneTokenRows(8));
+            queued = shards.submit(numberedStates(8, 200), oneTokenRows(8));
+            assertTrue(cancelled.cancel(false));
+            running.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            shards.close(); // while the third step's first piece runs or waits
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> queued.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertThrows(IllegalStateException.class, () -> shards.submit(numberedStates(8, 0), oneTokenRows(8)));
+        }
+        synchronized (log) {
+            assertFalse(log.stream().anyMatch(e -> e.endsWith(":100") || e.endsWith(":104")),
+                    "a cancelled step's pieces ran: " + log);
+            assertTrue(log.stream().filter(e -> e.endsWith(":200") || e.endsWith(":204")).count() <= 1,
+                    "a closed runtime's queued pieces ran: " + log);
         }
     }
 
