@@ -22,7 +22,7 @@ def main() -> int:
     p.add_argument("--model", default=os.path.join(ROOT, "models/default"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--step-batches", default="1,8,32,128")
-    p.add_argument("--decode-batches", default="1,8,32")
+    p.add_argument("--decode-batches", default="1,8,32", help='"" times step alone')
     p.add_argument("--warmup-s", type=float, default=2.0)
     p.add_argument("--measure-s", type=float, default=5.0)
     p.add_argument("--min-reps", type=int, default=20)
@@ -72,7 +72,7 @@ def main() -> int:
         result["step"].append({"batch": b, "pytorch_eager": pt, "onnxruntime_python": ox})
         print(f"bench: step B={b}: pytorch {pt['median_ms']:.2f} ms, onnxruntime {ox['median_ms']:.2f} ms", file=sys.stderr)
 
-    for b in [int(x) for x in a.decode_batches.split(",")]:
+    for b in [int(x) for x in a.decode_batches.split(",") if x.strip()]:  # "" for step alone
         mem, tok, ln = inputs(b)
         tm, tt, tl = torch.from_numpy(mem), torch.from_numpy(tok), torch.from_numpy(ln)
         nxt = np.full((b,), 32, dtype=np.int64)

@@ -112,11 +112,12 @@ public final class Benchmarks {
 
     /** The engine benchmark's knobs, as the command line gives them. */
     public record EngineSettings(List<Integer> stepBatches, List<Integer> decodeBatches, int newTokens,
-                                 int generationStreams, double warmupSeconds, double measureSeconds, int minReps) {
+                                 int generationStreams, double warmupSeconds, double measureSeconds, int minReps,
+                                 boolean stepOnly) {
         EngineBench.Settings toSettings() {
             return new EngineBench.Settings(stepBatches.stream().mapToInt(Integer::intValue).toArray(),
                     decodeBatches.stream().mapToInt(Integer::intValue).toArray(), newTokens, generationStreams,
-                    warmupSeconds, measureSeconds, minReps);
+                    warmupSeconds, measureSeconds, minReps, stepOnly);
         }
     }
 }

@@ -18,7 +18,7 @@ final class EngineBench {
 
     /** Settings of one run; seconds are per measured configuration. */
     record Settings(int[] stepBatches, int[] decodeBatches, int newTokens, int generationStreams,
-                    double warmupSeconds, double measureSeconds, int minReps) { }
+                    double warmupSeconds, double measureSeconds, int minReps, boolean stepOnly) { }
 
     private final ModelRuntime runtime;
     private final ModelManifest manifest;
@@ -37,6 +37,9 @@ final class EngineBench {
     Map<String, Object> run() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("step", step());
+        if (settings.stepOnly()) { // bench/paired-step.sh: rounds of step alone, in turns with PyTorch
+            return out;
+        }
         out.put("decode", decode());
         out.put("cached_vs_recompute", cachedVsRecompute());
         out.put("batched_generation", batchedGeneration());

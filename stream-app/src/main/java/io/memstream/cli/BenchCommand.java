@@ -41,7 +41,11 @@ final class BenchCommand implements Runnable {
     List<String> commandLine(String sub, String... args) {
         List<String> c = new ArrayList<>(List.of("memstream", "bench", "--model", model, "--threads",
                 Integer.toString(threads), sub));
-        c.addAll(List.of(args));
+        for (String a : args) {
+            if (a != null) { // an absent flag
+                c.add(a);
+            }
+        }
         return c;
     }
 
@@ -88,6 +92,9 @@ final class BenchCommand implements Runnable {
                         + "default).")
         int decodeThreads;
 
+        @Option(names = "--step-only", description = "Time step alone (no decoding, generation or two-thread runs).")
+        boolean stepOnly;
+
         @Option(names = "--out", defaultValue = "bench/results/engine.json")
         Path out;
 
@@ -96,13 +103,14 @@ final class BenchCommand implements Runnable {
             Benchmarks.engine(parent.modelDir(), parent.threads,
                     new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning, stepShards, decodeThreads),
                     new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
-                            measure, minReps), out,
+                            measure, minReps, stepOnly), out,
                     parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
                             join(decodeBatches), "--new-tokens", Integer.toString(newTokens), "--generation-streams",
                             Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
                             "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
                             "--ort-spinning", Boolean.toString(spinning), "--step-shards", Integer.toString(stepShards),
-                            "--decode-threads", Integer.toString(decodeThreads), "--out", out.toString()));
+                            "--decode-threads", Integer.toString(decodeThreads), stepOnly ? "--step-only" : null,
+                            "--out", out.toString()));
             return 0;
         }
     }
