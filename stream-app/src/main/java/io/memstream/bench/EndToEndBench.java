@@ -34,8 +34,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * {@code read_committed} reader. Two modes: everything published ahead and then the processor
  * started (throughput: time from RUNNING until the last output is committed and read), or chunks
  * published at a fixed rate into a running processor (latency from each chunk's timestamp to its
- * committed output). Afterwards the engine alone is timed at the same batch size in the same JVM,
- * so the ratio of the two comes from one run on one machine state.
+ * committed output). The engine alone is timed at the same batch size in the same JVM, before the
+ * processor starts (throughput runs) and after the broker stops, so the ratio of the two comes from
+ * one run and brackets it ({@link EngineAloneComparison}).
  */
 final class EndToEndBench {
 
@@ -64,19 +65,24 @@ final class EndToEndBench {
         Map<String, Object> result = new LinkedHashMap<>();
         MemstreamConfig config;
         List<TokenChunk> chunks;
+        EngineAloneComparison engine = new EngineAloneComparison(modelDir, threads, s.streamThreads(), s.newTokens(),
+                s.engineSeconds());
+        Map<Integer, EngineAloneComparison.Measured> engineBefore;
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("broker"), Duration.ofSeconds(60))) {
             config = MemstreamConfig.load(Optional.empty(), Map.of(),
                     settings(broker.bootstrapServers(), work.resolve("state")));
             createTopics(config);
             chunks = chunks();
             result.put("settings", describe(config));
+            // Throughput runs time the engine alone before the processor too (the broker idle), so that
+            // the comparison brackets the run instead of depending on the seconds after it.
+            engineBefore = s.rate() > 0 ? Map.of() : engine.before(config, chunks);
             result.putAll(s.rate() > 0 ? paced(config, chunks) : ahead(config, chunks));
         } finally {
             deleteQuietly(work);
         }
         // After the broker has stopped: the engine alone, with nothing of Kafka left running.
-        result.put("engine_alone", new EngineAloneComparison(modelDir, threads, s.streamThreads(), s.newTokens(),
-                s.engineSeconds()).run(config, (double) result.get("mean_batch_size"), chunks));
+        result.put("engine_alone", engine.run(config, (double) result.get("mean_batch_size"), chunks, engineBefore));
         addRatios(result);
         return result;
     }

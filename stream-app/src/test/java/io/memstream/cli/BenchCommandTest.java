@@ -40,6 +40,18 @@ class BenchCommandTest {
         assertTrue(r.path("environment").path("command").asText().startsWith("memstream bench"));
     }
 
+    /** --step-only: step alone, for rounds in turns with PyTorch (bench/paired-step.sh). */
+    @Test
+    void engineBenchmarkOfStepAlone() throws Exception {
+        JsonNode r = run("bench", "--model", DemoCommandTest.TINY.toString(), "--threads", "1", "engine",
+                "--step-batches", "2", "--step-only", "--warmup-s", "0", "--measure-s", "0", "--min-reps", "1",
+                "--out", dir.resolve("step.json").toString());
+        assertEquals(1, r.path("step").size());
+        assertTrue(r.path("step").get(0).path("tokens_per_s").asDouble() > 0);
+        assertTrue(r.path("decode").isMissingNode() && r.path("batched_generation").isMissingNode(), r.toString());
+        assertTrue(r.path("environment").path("command").asText().contains("--step-only"));
+    }
+
     /** Each setting gets a runtime of its own, and each ratio is against the first setting's. */
     @Test
     void piecesBenchmarkComparesEachSettingWithTheFirst() throws Exception {
@@ -117,6 +129,19 @@ class BenchCommandTest {
         assertEquals(6 * warm.path("rounds").asInt(), warm.path("outputs").asInt());
         assertTrue(warm.path("seconds").asDouble() >= 0.3);
         assertTrue(r.path("note").asText().contains("resumed"));
+        // The engine alone brackets the run: measured before and after it, with 1, 2 and 4 batches in
+        // flight; the ratio divides by the best of them.
+        JsonNode engine = r.path("engine_alone").path("batch_2");
+        double best = 0;
+        for (String depth : new String[] {"1", "2", "4"}) {
+            JsonNode d = engine.path("by_in_flight").path(depth);
+            assertTrue(d.path("before_absorbed_tokens_per_s").asDouble() > 0, engine.toString());
+            assertTrue(d.path("after_absorbed_tokens_per_s").asDouble() > 0, engine.toString());
+            best = Math.max(best, d.path("absorbed_tokens_per_s").asDouble());
+        }
+        assertEquals(best, engine.path("absorbed_tokens_per_s").asDouble(), 1e-9);
+        assertEquals(r.path("absorbed_tokens_per_s").asDouble() / best,
+                r.path("ratios").path("e2e_over_engine_batch_2").asDouble(), 0.001);
     }
 
     @Test
