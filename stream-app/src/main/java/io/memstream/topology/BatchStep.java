@@ -84,11 +84,7 @@ final class BatchStep {
 
     /** The oldest queued chunk of up to {@code maxStreams} streams not in {@code busy}; null if none. */
     Prepared prepare(int maxStreams, Set<String> busy) {
-        return prepare(pending.heads(maxStreams, busy));
-    }
-
-    /** A batch of these queue heads (one per stream); null if none. */
-    Prepared prepare(List<PendingQueue.Head> batch) {
+        List<PendingQueue.Head> batch = pending.heads(maxStreams, busy);
         if (batch.isEmpty()) {
             return null;
         }

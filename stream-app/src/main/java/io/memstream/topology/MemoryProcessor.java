@@ -9,7 +9,6 @@ import io.memstream.schema.TokenChunk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.errors.TaskMigratedException;
@@ -26,16 +25,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code batch.max.wait.ms} unless full batches ran since its previous tick. Also evicts idle
  * memories. One instance per task.
  *
- * <p>With {@code batch.overlap} (the default) a batch runs on the model (step parts, model workers)
- * while the stream thread goes on: it polls, queues the next chunks and commits, which left the model
- * idle 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches
- * per task are with the model, one running and one waiting, and their streams are passed over when
- * the next batch is taken. Results are applied on the stream thread, oldest first; until then the
+ * <p>With {@code batch.overlap} (the default) a batch runs on the stream thread's model worker while
+ * the stream thread goes on: it polls, queues the next chunks and commits, which left the model idle
+ * 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches per
+ * task are with the worker, one running and one waiting, and their streams are passed over when the
+ * next batch is taken. Results are applied on the stream thread, oldest first; until then the
  * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
- * and absorbs nothing twice. The batch punctuator does not wait for the batches it starts either:
- * it asks for everything queued to be run, and the collecting punctuator, every 5 ms, applies what
- * has finished and starts what is left, so another task's batch (or the same task's next one) goes
- * to the model while a generation runs, and the stream thread polls and commits meanwhile.
+ * and absorbs nothing twice. The punctuator waits for what it starts, as before.
  */
 final class MemoryProcessor implements Processor<String, TokenChunk, String, Continuation> {
 
@@ -60,13 +56,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     /** Full batches run from process(), and their count at the punctuator's previous tick. */
     private long fullBatches;
     private long fullBatchesAtLastTick;
-    /** batch.overlap: the batches with the model. */
+    /** batch.overlap: the batches with the model worker. */
     private BatchesInFlight inFlight;
-    /**
-     * batch.overlap: the chunks a tick asked to run, partial batches too, by stream (those below each
-     * mark, {@link PendingQueue#marks}); the collector runs them as the model has room. Empty: none.
-     */
-    private Map<String, Long> drain = Map.of();
 
     MemoryProcessor(TopologyConfig config, ModelRuntime runtime, TopologyMetrics metrics) {
         this.config = config;
@@ -144,20 +135,11 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * batch, and running them now would cut it short: under load the tick fell just after a full
      * batch every other time (measured: batches of 27 formed at a maximum of 32). When the load
      * stops they run at the next tick, so a chunk waits at most two ticks for a partial batch.
-     * With batch.overlap it marks what is queued and leaves the running to the collector, which
-     * does not wait for the model: a punctuation that waited kept the stream thread's other tasks
-     * from the model while a generation ran (one batch at a time in the generating runs).
      */
     private void tick() {
         boolean filling = fullBatches != fullBatchesAtLastTick;
         fullBatchesAtLastTick = fullBatches;
-        if (filling) {
-            return;
-        }
-        if (overlaps()) {
-            drain = pending.marks();
-            collect();
-        } else {
+        if (!filling) {
             drain(true);
         }
     }
@@ -182,9 +164,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * Full batches only from process(); everything from the punctuator. Both stop after the time
      * budget (one huge record can queue thousands of model chunks): what is left stays in the
      * pending store for the next punctuation, and the transaction can commit in between. With
-     * overlap, process() waits for the oldest batch only when the model already holds two (the
-     * punctuator then does not drain here: {@link #collect}); without it the punctuator runs every
-     * batch itself, so a partial batch's outputs leave with its tick.
+     * overlap, process() waits for the oldest batch only when the worker already holds two; the
+     * punctuator waits for every batch, so a partial batch's outputs leave with its tick.
      */
     private void drain(boolean everything) {
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
@@ -206,23 +187,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         });
     }
 
-    /**
-     * The collecting punctuator (batch.overlap): applies the batches the model has finished, and
-     * starts batches of the chunks the last tick asked for (partial ones too) as long as the model
-     * has room; never waits for the model. Chunks queued after the tick wait for full batches or
-     * the next tick, as when the tick ran them itself.
-     */
+    /** The collecting punctuator: applies batches the worker has finished, without waiting. */
     private void collect() {
-        guarded(() -> {
-            pendingStreams -= inFlight.applyFinished();
-            while (!drain.isEmpty() && !inFlight.isFull()) {
-                BatchStep.Prepared batch = step.prepare(pending.headsBefore(drain, config.batchMaxSize(), inFlight.busy()));
-                if (batch == null) {
-                    break;
-                }
-                inFlight.start(batch);
-            }
-        });
+        guarded(() -> pendingStreams -= inFlight.applyFinished());
     }
 
     /** Takes the next batch and runs it, or hands it to the worker; false if no stream had a chunk. */

@@ -4,9 +4,7 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -105,51 +103,14 @@ final class PendingQueue {
         }
         List<Head> heads = new ArrayList<>(picked.size());
         for (KeyValue<String, PendingStream> kv : picked) {
-            heads.add(head(kv.key, kv.value));
+            PendingChunk chunk = chunks.get(chunkKey(kv.key, kv.value.getHeadIndex()));
+            if (chunk == null) {
+                throw new IllegalStateException("pending queue of stream '" + kv.key + "' lost chunk "
+                        + kv.value.getHeadIndex());
+            }
+            heads.add(new Head(kv.key, kv.value, chunk));
         }
         return heads;
-    }
-
-    /**
-     * The streams queued now, each with the index its next chunk will get: the chunks a drain asked
-     * for at this moment are those below it ({@link #headsBefore}).
-     */
-    Map<String, Long> marks() {
-        Map<String, Long> marks = new LinkedHashMap<>();
-        try (KeyValueIterator<String, PendingStream> it = streams.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, PendingStream> kv = it.next();
-                marks.put(kv.key, kv.value.getNextIndex());
-            }
-        }
-        return marks;
-    }
-
-    /**
-     * The head chunks of up to {@code max} streams of {@code marks} not in {@code busy} that were
-     * queued before their mark; streams with none left are removed from {@code marks}.
-     */
-    List<Head> headsBefore(Map<String, Long> marks, int max, Set<String> busy) {
-        List<Head> heads = new ArrayList<>();
-        for (var it = marks.entrySet().iterator(); it.hasNext() && heads.size() < max; ) {
-            var mark = it.next();
-            PendingStream queue = streams.get(mark.getKey());
-            if (queue == null || queue.getHeadIndex() >= mark.getValue()) {
-                it.remove();
-            } else if (!busy.contains(mark.getKey())) {
-                heads.add(head(mark.getKey(), queue));
-            }
-        }
-        return heads;
-    }
-
-    private Head head(String streamId, PendingStream queue) {
-        PendingChunk chunk = chunks.get(chunkKey(streamId, queue.getHeadIndex()));
-        if (chunk == null) {
-            throw new IllegalStateException("pending queue of stream '" + streamId + "' lost chunk "
-                    + queue.getHeadIndex());
-        }
-        return new Head(streamId, queue, chunk);
     }
 
     /** {@link #heads(int, Set)} with no stream passed over. */
