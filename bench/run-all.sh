@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark behind docs/PERFORMANCE.md, one after the other, results in bench/results/*.json.
 # Usage: bench/run-all.sh [quick|engine|e2e]    ("quick": seconds-long smoke sizes, the figures mean
-# nothing; "engine": only the engine, its Python baselines and its JMH run, about 8 minutes; "e2e":
+# nothing; "engine": only the engine, its Python baselines (also in paired rounds) and its JMH run,
+# about 14 minutes; "e2e":
 # only the end-to-end runs and their one-setting-at-a-time sweep, about 12 minutes)
 # BENCH_MODEL: the model directory (default models/default); BENCH_PLOT: where the history-cost
 # plot goes (default docs/history_cost.png).
@@ -27,9 +28,11 @@ if [ "${1:-}" = quick ]; then
   exit 0
 fi
 
-# 1. The engine alone and 2. the same model in Python (bench/lib.sh, engine_and_baselines).
+# 1. The engine alone and 2. the same model in Python (bench/lib.sh, engine_and_baselines); then step
+# against PyTorch in paired rounds, which bench/report.py judges the Java target on (bench/paired-step.sh).
 if [ "${1:-}" != e2e ]; then
 engine_and_baselines "$out"
+BENCH_OUT="$out" bench/paired-step.sh 8
 # The same engine workloads under JMH (bench/jmh; its JSON is jmh_engine.json).
 BENCH_OUT="$out" MODEL="$model" THREADS="$threads" bench/jmh.sh >&2
 if [ "${1:-}" = engine ]; then
