@@ -150,7 +150,8 @@ final class CpuShares {
 
     static String group(String thread) {
         // tested first: both carry the name of the stream thread they serve
-        if (thread.startsWith("memstream-step-part-") || thread.startsWith("memstream-model-")) {
+        if (thread.startsWith("memstream-step-part-") || thread.startsWith("memstream-model-")
+                || thread.startsWith("memstream-generate-part-")) {
             return MODEL_THREADS;
         }
         // client threads carry their owner's client id ("...-StreamThread-1-producer"): test them first

@@ -30,6 +30,10 @@ public final class ModelSession implements AutoCloseable {
     private final boolean graphGivesTokenBits;
     /** The step parts, made by the first step that is split ({@link ModelRuntime#splitsSteps()}); else null. */
     private StepShards shards;
+    /** Whether a generation of enough rows is shared out over {@link GenerationParts}; false for their own sessions. */
+    private final boolean splitsGenerations;
+    /** Made by the first generation that is split; else null. */
+    private GenerationParts generationParts;
 
     ModelSession(ModelRuntime runtime) {
         this(runtime, runtime.manifest().stepGivesTokenBits());
@@ -40,6 +44,16 @@ public final class ModelSession implements AutoCloseable {
      * token_bits: the path of models exported without that output, which tests compare with it.
      */
     ModelSession(ModelRuntime runtime, boolean readTokenBits) {
+        this(runtime, readTokenBits, true);
+    }
+
+    /** A session that never splits a generation: a part's own, in {@link GenerationParts}. */
+    static ModelSession unsplit(ModelRuntime runtime) {
+        return new ModelSession(runtime, runtime.manifest().stepGivesTokenBits(), false);
+    }
+
+    private ModelSession(ModelRuntime runtime, boolean readTokenBits, boolean splitsGenerations) {
+        this.splitsGenerations = splitsGenerations;
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
@@ -163,9 +177,23 @@ public final class ModelSession implements AutoCloseable {
 
     /**
      * Continues each row after its chunk: prefill on (memory before the chunk, chunk), then batched
-     * decode until every row has finished. Rows that finish early are fed padding and ignored.
+     * decode until every row has finished. Rows that finish early are fed padding and ignored. On CPU
+     * a batch of enough rows is shared out over one decoding sequence per model thread
+     * ({@link GenerationParts}).
      */
     public List<Generation> generate(float[][][] states, int[][] tokens, List<GenerationSpec> specs) {
+        int parts = runtime.stepShards();
+        if (splitsGenerations && GenerationParts.splits(parts, tokens.length)) {
+            if (generationParts == null) {
+                generationParts = new GenerationParts(runtime, parts);
+            }
+            return generationParts.generate(this, states, tokens, specs);
+        }
+        return generateHere(states, tokens, specs);
+    }
+
+    /** {@link #generate} of every row on this session. */
+    List<Generation> generateHere(float[][][] states, int[][] tokens, List<GenerationSpec> specs) {
         int b = tokens.length;
         ByteTokenizer tok = runtime.tokenizer();
         List<RowGenerator> rows = new ArrayList<>(b);
@@ -364,6 +392,9 @@ public final class ModelSession implements AutoCloseable {
     public void close() {
         if (shards != null) {
             shards.close();
+        }
+        if (generationParts != null) {
+            generationParts.close();
         }
         base.close();
         step.close();

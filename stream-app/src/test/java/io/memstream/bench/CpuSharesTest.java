@@ -12,6 +12,7 @@ class CpuSharesTest {
     void threadsAreGroupedByWhatTheyDo() {
         assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-step-part-1-of-memstream-bench-1-StreamThread-1"));
         assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-model-1-of-memstream-bench-1-StreamThread-1"));
+        assertEquals(CpuShares.MODEL_THREADS, CpuShares.group("memstream-generate-part-1-of-memstream-model-0-of-x-StreamThread-1"));
         assertEquals(CpuShares.KAFKA_CLIENTS,
                 CpuShares.group("kafka-producer-network-thread | memstream-bench-8f-StreamThread-1-producer"));
         assertEquals(CpuShares.STREAM_THREADS, CpuShares.group("memstream-bench-8f2c-StreamThread-1"));
