@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A batch's generation split by rows into parts that run at once: part 0 on the calling session,
- * each other part on a thread of its own with a session of its own (prefill and decode predictors).
+ * each other part on a thread of its own with a session of its own (prefill and decode predictors),
+ * every part's prefill on a session of a part's threads ({@link ModelRuntime#PREFILL_PART}).
  * Decoding is a sequence of small calls, one token for every row at a time, on one-thread decode
  * sessions ({@link OrtTuning#decodeThreadsFor}): one such sequence keeps one core busy, so on CPU a
  * batch's rows are shared out over as many sequences as the model has threads, as a step's rows are
@@ -54,14 +55,14 @@ final class GenerationParts implements AutoCloseable {
             int to = from(p + 1, parts, b);
             ModelSession helper = helpers.get(p - 1);
             others.add(threads.get(p - 1).submit(() -> helper.generateHere(Arrays.copyOfRange(states, from, to),
-                    Arrays.copyOfRange(tokens, from, to), specs.subList(from, to))));
+                    Arrays.copyOfRange(tokens, from, to), specs.subList(from, to), true)));
         }
         List<Generation> out = new ArrayList<>(b);
         RuntimeException failure = null;
         try {
             int to = from(1, parts, b);
             out.addAll(caller.generateHere(Arrays.copyOfRange(states, 0, to), Arrays.copyOfRange(tokens, 0, to),
-                    specs.subList(0, to)));
+                    specs.subList(0, to), true));
         } catch (RuntimeException e) {
             failure = e;
         }

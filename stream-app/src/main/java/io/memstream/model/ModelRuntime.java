@@ -39,6 +39,12 @@ public final class ModelRuntime implements AutoCloseable {
     private static final String DJL_INTEROP_THREADS = "ai.djl.onnxruntime.num_interop_threads";
     /** The step graph once more, on sessions of fewer threads, for the parts of a split step ({@link StepShards}). */
     static final String STEP_SHARD = "step-shard";
+    /**
+     * The prefill graph once more, on sessions of a part's threads, for the parts of a split
+     * generation ({@link GenerationParts}): a part's prefill on the full pool would share it with the
+     * other part's, and a spinning pool's threads take the core the other part decodes on.
+     */
+    static final String PREFILL_PART = "prefill-part";
 
     private final ModelManifest manifest;
     private final ByteTokenizer tokenizer;
@@ -166,6 +172,10 @@ public final class ModelRuntime implements AutoCloseable {
             if (stepShards > 1 || tuning.stepPieceRows() != OrtTuning.WHOLE_PARTS) {
                 loaded.put(STEP_SHARD, loadGraph(m, ModelManifest.STEP, STEP_SHARD, device, threads / stepShards, tuning));
             }
+            if (stepShards > 1) {
+                loaded.put(PREFILL_PART, loadGraph(m, ModelManifest.PREFILL, PREFILL_PART, device,
+                        threads / stepShards, tuning));
+            }
             return loaded;
         } catch (IOException | ai.djl.MalformedModelException | OrtException e) {
             loaded.values().forEach(Model::close);
@@ -199,7 +209,8 @@ public final class ModelRuntime implements AutoCloseable {
     private void checkGraphsMatchManifest() {
         for (var e : graphs.entrySet()) {
             Set<String> actual = new HashSet<>(e.getValue().getBlock().describeInput().keys());
-            String graph = e.getKey().equals(STEP_SHARD) ? ModelManifest.STEP : e.getKey();
+            String graph = e.getKey().equals(STEP_SHARD) ? ModelManifest.STEP
+                    : e.getKey().equals(PREFILL_PART) ? ModelManifest.PREFILL : e.getKey();
             Set<String> declared = new HashSet<>(manifest.graph(graph).inputs());
             if (!actual.equals(declared)) {
                 throw new ModelLoadException("graph " + e.getKey() + " takes inputs " + actual

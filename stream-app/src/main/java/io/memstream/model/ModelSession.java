@@ -25,6 +25,8 @@ public final class ModelSession implements AutoCloseable {
     private final ModelManifest manifest;
     private final Predictor<NDList, NDList> step;
     private final Predictor<NDList, NDList> prefill;
+    /** Prefill on a part's threads, for a part of a split generation; null where generations are not split. */
+    private final Predictor<NDList, NDList> prefillPart;
     private final Predictor<NDList, NDList> decode;
     private final NDManager base;
     private final boolean graphGivesTokenBits;
@@ -58,6 +60,8 @@ public final class ModelSession implements AutoCloseable {
         this.manifest = runtime.manifest();
         this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
         this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor(new NoopTranslator());
+        var part = runtime.graph(ModelRuntime.PREFILL_PART);
+        this.prefillPart = part == null ? null : part.newPredictor(new NoopTranslator());
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
@@ -189,18 +193,18 @@ public final class ModelSession implements AutoCloseable {
             }
             return generationParts.generate(this, states, tokens, specs);
         }
-        return generateHere(states, tokens, specs);
+        return generateHere(states, tokens, specs, false);
     }
 
-    /** {@link #generate} of every row on this session. */
-    List<Generation> generateHere(float[][][] states, int[][] tokens, List<GenerationSpec> specs) {
+    /** {@link #generate} of every row on this session; {@code asPart}: prefill on a part's threads. */
+    List<Generation> generateHere(float[][][] states, int[][] tokens, List<GenerationSpec> specs, boolean asPart) {
         int b = tokens.length;
         ByteTokenizer tok = runtime.tokenizer();
         List<RowGenerator> rows = new ArrayList<>(b);
         for (GenerationSpec spec : specs) {
             rows.add(new RowGenerator(spec, Math.min(spec.maxNewTokens(), manifest.maxNewTokens()), tok));
         }
-        try (Decoding d = prefill(states, tokens)) {
+        try (Decoding d = prefill(states, tokens, asPart && prefillPart != null ? prefillPart : prefill)) {
             while (true) {
                 long[] next = new long[b];
                 boolean any = false;
@@ -223,6 +227,10 @@ public final class ModelSession implements AutoCloseable {
 
     /** Starts a cached decoding: {@link Decoding#logits()} is prefill's next-token distribution per row. */
     public Decoding prefill(float[][][] states, int[][] tokens) {
+        return prefill(states, tokens, prefill);
+    }
+
+    private Decoding prefill(float[][][] states, int[][] tokens, Predictor<NDList, NDList> prefill) {
         NDManager m = base.newSubManager();
         try {
             NDList in = new NDList();
@@ -399,6 +407,9 @@ public final class ModelSession implements AutoCloseable {
         base.close();
         step.close();
         prefill.close();
+        if (prefillPart != null) {
+            prefillPart.close();
+        }
         decode.close();
     }
 }
