@@ -30,11 +30,12 @@ def rounds(d: str, policy: str) -> list:
     return sorted(out, key=lambda x: x[0])
 
 
-def paired(d: str) -> dict:
-    """Per policy and batch: each round's tokens/s on both sides and their ratio, and the medians."""
-    result = {"benchmark": "paired_step", "rounds_dir": d, "policies": {}}
+def paired(*dirs: str) -> dict:
+    """Per policy and batch: each round's tokens/s on both sides and their ratio, and the medians,
+    over the rounds of every directory given (rounds of several runs pooled)."""
+    result = {"benchmark": "paired_step", "rounds_dir": dirs[0] if len(dirs) == 1 else list(dirs), "policies": {}}
     for policy, label in POLICIES.items():
-        rs = rounds(d, policy)
+        rs = [(r if len(dirs) == 1 else f"{d}:{r}", java, py) for d in dirs for r, java, py in rounds(d, policy)]
         if not rs:
             continue
         by_batch = {}
@@ -79,10 +80,10 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("rounds_dir")
+    p.add_argument("rounds_dir", nargs="+", help="one or more runs' paired-step directories, pooled")
     p.add_argument("--out", required=True)
     a = p.parse_args()
-    result = paired(a.rounds_dir)
+    result = paired(*a.rounds_dir)
     if not result["policies"]:
         print(f"no rounds with both sides in {a.rounds_dir}", file=sys.stderr)
         return 1

@@ -50,3 +50,17 @@ def test_report_judges_the_java_target_on_the_paired_rounds_when_present(tmp_pat
     parts, oks = report.java_row(d)
     assert oks == [True, False], parts  # 1.58x spinning; 1.32x passive
     assert "1.58x, median of 3 paired rounds" in parts[0]
+
+
+def test_rounds_of_several_runs_are_pooled(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    write(str(a), "java_spinning_1.json", java(100.0))
+    write(str(a), "python_spinning_1.json", python(50.0))   # 2.0
+    write(str(b), "java_spinning_1.json", java(60.0))
+    write(str(b), "python_spinning_1.json", python(50.0))   # 1.2
+    write(str(b), "java_spinning_2.json", java(70.0))
+    write(str(b), "python_spinning_2.json", python(50.0))   # 1.4
+    s = paired_step.paired(str(a), str(b))["policies"]["spinning"]["batches"][0]
+    assert len(s["rounds"]) == 3 and s["median_java_over_pytorch"] == 1.4
