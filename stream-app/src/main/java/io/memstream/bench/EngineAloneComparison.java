@@ -65,11 +65,8 @@ final class EngineAloneComparison {
         this.engineSeconds = engineSeconds;
     }
 
-    /** Window rates at one batch size, by batches in flight. */
-    static final class Measured {
-        private final Map<Integer, Rates> byInFlight = new TreeMap<>();
-        private double tokensPerCall;
-    }
+    /** Window rates at one batch size, by batches in flight, and the tokens a batch of it holds. */
+    record Measured(double tokensPerCall, Map<Integer, Rates> byInFlight) { }
 
     /** Per window, summed over callers: absorbed and generated tokens per second. */
     private record Rates(double[] absorbed, double[] generated) {
@@ -127,8 +124,7 @@ final class EngineAloneComparison {
                     states[i] = runtime.initialState();
                 }
                 List<int[][]> batches = batches(rows, b);
-                Measured measured = new Measured();
-                measured.tokensPerCall = batches.stream().mapToLong(EngineAloneComparison::tokens).average().orElse(0);
+                Map<Integer, Rates> byInFlight = new TreeMap<>();
                 List<GenerationSpec> specs = generating ? specs(request, b) : null;
                 for (int depth : IN_FLIGHT) {
                     double warmup = first ? 1.0 : 0.25;
@@ -138,11 +134,12 @@ final class EngineAloneComparison {
                     for (Future<Rates> f : callers.invokeAll(java.util.Collections.nCopies(streamThreads, caller))) {
                         total = total == null ? f.get() : sum(total, f.get());
                     }
-                    measured.byInFlight.put(depth, total);
+                    byInFlight.put(depth, total);
                     BenchOutput.progress("engine alone at B=%d, %d in flight, %d caller(s): %.0f absorbed tokens/s",
                             b, depth, streamThreads, median(total.absorbed()));
                 }
-                out.put(b, measured);
+                out.put(b, new Measured(batches.stream().mapToLong(EngineAloneComparison::tokens).average().orElse(0),
+                        byInFlight));
             }
         } finally {
             callers.shutdownNow();
@@ -219,28 +216,29 @@ final class EngineAloneComparison {
         Map<String, Object> depths = new LinkedHashMap<>();
         int best = 0;
         double bestRate = -1;
-        for (var e : after.byInFlight.entrySet()) {
-            Rates pooled = before == null ? e.getValue() : e.getValue().plus(before.byInFlight.get(e.getKey()));
+        for (var e : after.byInFlight().entrySet()) {
+            Rates pooled = before == null ? e.getValue() : e.getValue().plus(before.byInFlight().get(e.getKey()));
+            double absorbed = median(pooled.absorbed());
             Map<String, Object> d = new LinkedHashMap<>();
-            d.put("absorbed_tokens_per_s", Timings.round(median(pooled.absorbed())));
+            d.put("absorbed_tokens_per_s", Timings.round(absorbed));
             if (newTokens > 0) {
                 d.put("generated_tokens_per_s", Timings.round(median(pooled.generated())));
             }
             d.put("windows", pooled.absorbed().length);
             d.put("after_absorbed_tokens_per_s", Timings.round(median(e.getValue().absorbed())));
             if (before != null) {
-                d.put("before_absorbed_tokens_per_s", Timings.round(median(before.byInFlight.get(e.getKey()).absorbed())));
+                d.put("before_absorbed_tokens_per_s", Timings.round(median(before.byInFlight().get(e.getKey()).absorbed())));
             }
             depths.put(Integer.toString(e.getKey()), d);
-            if (median(pooled.absorbed()) > bestRate) {
-                bestRate = median(pooled.absorbed());
+            if (absorbed > bestRate) {
+                bestRate = absorbed;
                 best = e.getKey();
             }
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> top = (Map<String, Object>) depths.get(Integer.toString(best));
         row.put("callers", streamThreads);
-        row.put("tokens_per_call", Timings.round(after.tokensPerCall));
+        row.put("tokens_per_call", Timings.round(after.tokensPerCall()));
         row.put("window_s", WINDOW_SECONDS);
         row.put("best_in_flight", best);
         // Generating runs are compared on the rate of absorbing with generation, the rest on absorbing alone.

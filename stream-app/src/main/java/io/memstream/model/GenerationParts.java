@@ -30,7 +30,7 @@ final class GenerationParts implements AutoCloseable {
     GenerationParts(ModelRuntime runtime, int parts) {
         String owner = Thread.currentThread().getName();
         for (int i = 1; i < parts; i++) {
-            helpers.add(ModelSession.unsplit(runtime));
+            helpers.add(new ModelSession(runtime)); // its parts run generateHere only: it never splits
             String name = "memstream-generate-part-" + i + "-of-" + owner;
             threads.add(Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, name);

@@ -32,8 +32,6 @@ public final class ModelSession implements AutoCloseable {
     private final boolean graphGivesTokenBits;
     /** The step parts, made by the first step that is split ({@link ModelRuntime#splitsSteps()}); else null. */
     private StepShards shards;
-    /** Whether a generation of enough rows is shared out over {@link GenerationParts}; false for their own sessions. */
-    private final boolean splitsGenerations;
     /** Made by the first generation that is split; else null. */
     private GenerationParts generationParts;
 
@@ -46,16 +44,6 @@ public final class ModelSession implements AutoCloseable {
      * token_bits: the path of models exported without that output, which tests compare with it.
      */
     ModelSession(ModelRuntime runtime, boolean readTokenBits) {
-        this(runtime, readTokenBits, true);
-    }
-
-    /** A session that never splits a generation: a part's own, in {@link GenerationParts}. */
-    static ModelSession unsplit(ModelRuntime runtime) {
-        return new ModelSession(runtime, runtime.manifest().stepGivesTokenBits(), false);
-    }
-
-    private ModelSession(ModelRuntime runtime, boolean readTokenBits, boolean splitsGenerations) {
-        this.splitsGenerations = splitsGenerations;
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
@@ -187,7 +175,7 @@ public final class ModelSession implements AutoCloseable {
      */
     public List<Generation> generate(float[][][] states, int[][] tokens, List<GenerationSpec> specs) {
         int parts = runtime.stepShards();
-        if (splitsGenerations && GenerationParts.splits(parts, tokens.length)) {
+        if (GenerationParts.splits(parts, tokens.length)) {
             if (generationParts == null) {
                 generationParts = new GenerationParts(runtime, parts);
             }

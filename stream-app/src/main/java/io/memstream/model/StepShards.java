@@ -14,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +132,7 @@ final class StepShards implements AutoCloseable {
             if (piece == STOP) {
                 return;
             }
-            piece.call.run(piece.index, closed ? null : i -> runPiece(p, i, piece.call));
+            piece.call.run(piece.index, closed, () -> runPiece(p, piece.index, piece.call));
         }
     }
 
@@ -172,11 +173,6 @@ final class StepShards implements AutoCloseable {
 
     private record Piece(Call call, int index) { }
 
-    /** A piece's work: its index to its output. */
-    private interface PieceWork {
-        StepOutput run(int index);
-    }
-
     /**
      * One submitted step: its pieces' outputs as they come, and itself the future of the whole. The
      * last piece to end, run or skipped, completes it.
@@ -196,12 +192,12 @@ final class StepShards implements AutoCloseable {
             this.left = new AtomicInteger(pieces);
         }
 
-        /** Runs piece {@code i} with {@code work}, or skips it (null work, or the call already failed or was cancelled). */
-        void run(int i, PieceWork work) {
-            if (work != null && !isDone() && failure == null) {
+        /** Runs piece {@code i} with {@code work}, or skips it (the parts closed, or the call already failed or was cancelled). */
+        void run(int i, boolean closed, Supplier<StepOutput> work) {
+            if (!closed && !isDone() && failure == null) {
                 firstStart.compareAndSet(0, System.nanoTime());
                 try {
-                    outs[i] = work.run(i);
+                    outs[i] = work.get();
                 } catch (RuntimeException | Error e) {
                     failure = e;
                 }

@@ -113,7 +113,7 @@ final class BatchStep {
         StepOutput out = merge ? runtime.mergingStepper(mergeMaxRows).step(batch.states(), batch.tokens())
                 : session.step(batch.states(), batch.tokens());
         double stepMillis = (System.nanoTime() - t0) / 1e6;
-        return computed(batch, out, stepMillis, generate(session, batch.heads(), batch.states(), batch.tokens()));
+        return computed(batch, out, stepMillis, generate(session, batch, generationRows(batch.heads())));
     }
 
     /**
@@ -125,10 +125,10 @@ final class BatchStep {
      */
     Running start(Prepared batch, ModelSession session, ExecutorService workers) {
         CompletableFuture<StepOutput> stepped = session.stepAsync(batch.states(), batch.tokens(), workers);
-        CompletableFuture<Generated> generated = generationRows(batch.heads()).isEmpty()
+        List<Integer> rows = generationRows(batch.heads());
+        CompletableFuture<Generated> generated = rows.isEmpty()
                 ? CompletableFuture.completedFuture(new Generated(new Generation[batch.heads().size()], 0))
-                : CompletableFuture.supplyAsync(() -> generate(runtime.sessionForCurrentThread(), batch.heads(),
-                        batch.states(), batch.tokens()), workers);
+                : CompletableFuture.supplyAsync(() -> generate(runtime.sessionForCurrentThread(), batch, rows), workers);
         return new Running(stepped, generated,
                 stepped.thenCombine(generated, (out, gen) -> computed(batch, out, out.millis(), gen)));
     }
@@ -222,10 +222,11 @@ final class BatchStep {
         return rows;
     }
 
-    /** Generation for the rows whose record ends here and asked for it; prefill sees the memory before the chunk. */
-    private Generated generate(ModelSession session, List<PendingQueue.Head> batch, float[][][] states,
-                               int[][] tokens) {
-        List<Integer> rows = generationRows(batch);
+    /** Generation for {@code rows} (those whose record ends here and asked for it); prefill sees the memory before the chunk. */
+    private Generated generate(ModelSession session, Prepared prepared, List<Integer> rows) {
+        List<PendingQueue.Head> batch = prepared.heads();
+        float[][][] states = prepared.states();
+        int[][] tokens = prepared.tokens();
         List<GenerationSpec> specs = new ArrayList<>();
         for (int i : rows) {
             PendingChunk head = batch.get(i).chunk();

@@ -6,7 +6,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -26,7 +26,7 @@ final class BatchesInFlight {
     static final int MAX = 2;
 
     private record InFlight(BatchStep.Prepared batch, BatchStep.Running running) {
-        java.util.concurrent.CompletableFuture<BatchStep.Computed> result() {
+        CompletableFuture<BatchStep.Computed> result() {
             return running.result();
         }
     }
@@ -83,8 +83,8 @@ final class BatchesInFlight {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the model ran a batch", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+            // CompletableFuture.get() hands over the failure itself, not wrapped in a CompletionException
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
         return step.apply(f.batch(), computed);
     }
