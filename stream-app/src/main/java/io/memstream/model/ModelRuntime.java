@@ -233,7 +233,7 @@ public final class ModelRuntime implements AutoCloseable {
         ModelSession s = sessions.get();
         if (s == null) {
             releaseEndedThreads();
-            s = new ModelSession(this);
+            s = Thread.currentThread() instanceof WorkerThread ? ModelSession.onOneCore(this) : new ModelSession(this);
             sessions.set(s);
             openSessions.put(Thread.currentThread(), s);
         }
@@ -252,16 +252,26 @@ public final class ModelRuntime implements AutoCloseable {
         if (w == null) {
             String owner = Thread.currentThread().getName();
             java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-            w = Executors.newFixedThreadPool(modelWorkers(), r -> {
-                Thread t = new Thread(r, "memstream-model-" + n.getAndIncrement() + "-of-" + owner);
-                t.setDaemon(true);
-                return t;
-            });
+            w = Executors.newFixedThreadPool(modelWorkers(),
+                    r -> new WorkerThread(r, "memstream-model-" + n.getAndIncrement() + "-of-" + owner));
             workers.set(w);
             releaseEndedThreads();
             openWorkers.put(Thread.currentThread(), w);
         }
         return w;
+    }
+
+    /**
+     * A model worker: its session runs steps and prefills on one core's sessions
+     * ({@link ModelSession#onOneCore}), since the workers run side by side, one per step part. A
+     * small step on the full pool alongside the other worker's gained no time and its pool thread
+     * took a fifth of a core's worth from the other (docs/PERFORMANCE.md, "Run L").
+     */
+    private static final class WorkerThread extends Thread {
+        WorkerThread(Runnable task, String name) {
+            super(task, name);
+            setDaemon(true);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.memstream.model;
 
+import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -44,15 +45,36 @@ public final class ModelSession implements AutoCloseable {
      * token_bits: the path of models exported without that output, which tests compare with it.
      */
     ModelSession(ModelRuntime runtime, boolean readTokenBits) {
+        this(runtime, readTokenBits, false);
+    }
+
+    /**
+     * A session whose unsplit steps and prefills run on a step part's sessions (one core's threads,
+     * where the runtime splits steps), for a thread that runs beside others of its kind: a model
+     * worker. Decoding is on such sessions already.
+     */
+    static ModelSession onOneCore(ModelRuntime runtime) {
+        return new ModelSession(runtime, runtime.manifest().stepGivesTokenBits(), true);
+    }
+
+    private ModelSession(ModelRuntime runtime, boolean readTokenBits, boolean oneCore) {
         this.runtime = runtime;
         this.manifest = runtime.manifest();
-        this.step = runtime.graph(ModelManifest.STEP).newPredictor(new NoopTranslator());
-        this.prefill = runtime.graph(ModelManifest.PREFILL).newPredictor(new NoopTranslator());
+        this.step = graphFor(runtime, ModelManifest.STEP, oneCore ? ModelRuntime.STEP_SHARD : null)
+                .newPredictor(new NoopTranslator());
+        this.prefill = graphFor(runtime, ModelManifest.PREFILL, oneCore ? ModelRuntime.PREFILL_PART : null)
+                .newPredictor(new NoopTranslator());
         var part = runtime.graph(ModelRuntime.PREFILL_PART);
         this.prefillPart = part == null ? null : part.newPredictor(new NoopTranslator());
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
+    }
+
+    /** {@code preferred} where the runtime loaded it (null: always {@code graph}). */
+    private static Model graphFor(ModelRuntime runtime, String graph, String preferred) {
+        Model g = preferred == null ? null : runtime.graph(preferred);
+        return g != null ? g : runtime.graph(graph);
     }
 
     public ModelManifest manifest() {
