@@ -35,6 +35,8 @@ public final class ModelSession implements AutoCloseable {
     private StepShards shards;
     /** Made by the first generation that is split; else null. */
     private GenerationParts generationParts;
+    /** Whether unsplit steps and prefills run on a step part's sessions ({@link #onOneCore(ModelRuntime)}). */
+    private final boolean oneCore;
 
     ModelSession(ModelRuntime runtime) {
         this(runtime, runtime.manifest().stepGivesTokenBits());
@@ -58,6 +60,7 @@ public final class ModelSession implements AutoCloseable {
     }
 
     private ModelSession(ModelRuntime runtime, boolean readTokenBits, boolean oneCore) {
+        this.oneCore = oneCore && runtime.graph(ModelRuntime.STEP_SHARD) != null;
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.step = graphFor(runtime, ModelManifest.STEP, oneCore ? ModelRuntime.STEP_SHARD : null)
@@ -69,6 +72,11 @@ public final class ModelSession implements AutoCloseable {
         this.decode = runtime.graph(ModelManifest.DECODE).newPredictor(new NoopTranslator());
         this.base = runtime.graph(ModelManifest.STEP).getNDManager().newSubManager();
         this.graphGivesTokenBits = readTokenBits;
+    }
+
+    /** Whether this session's unsplit steps and prefills run on a step part's sessions. */
+    boolean onOneCore() {
+        return oneCore;
     }
 
     /** {@code preferred} where the runtime loaded it (null: always {@code graph}). */
