@@ -17,9 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -35,9 +33,9 @@ import java.util.concurrent.Future;
  * chunk's bytes at character boundaries, so they hold fewer tokens than the model's chunk length:
  * 60.4 on average against 64 in the runs of 2026-12-01, and full rows would credit the engine with
  * tokens the processor was never given), split steps on the step parts and generations on the model
- * workers, with 1, 2, one task's ({@link ModelRuntime#batchesInFlight()}) and two tasks' batches in
- * flight; the best of these is the figure the processor is compared with, so that keeping batches in
- * flight, which the processor does, never counts as the processor's gain over the engine alone.
+ * workers, with 1, 2 ({@code BatchesInFlight.MAX}, one task's) and 4 batches in flight; the best of
+ * the three is the figure the processor is compared with, so that keeping batches in flight, which
+ * the processor does, never counts as the processor's gain over the engine alone.
  *
  * <p>These machines drift by several percent over minutes, so the configured batch size is measured
  * twice, before the processor runs (broker up, idle) and after it (broker stopped), and each figure is
@@ -48,6 +46,8 @@ final class EngineAloneComparison {
 
     /** Batches per batch size, taken at even steps through the run's chunks and stepped in turn. */
     private static final int BATCHES = 16;
+    /** Batches kept with the model: one at a time, one task's ({@code BatchesInFlight.MAX}), two tasks'. */
+    private static final int[] IN_FLIGHT = {1, 2, 4};
     /** Throughput is counted in windows this long; figures are the median window. */
     private static final double WINDOW_SECONDS = 0.5;
 
@@ -106,12 +106,6 @@ final class EngineAloneComparison {
         return m;
     }
 
-    /** Batches kept with the model: one at a time, two, one task's and two tasks' as the processor keeps them. */
-    static SortedSet<Integer> inFlightDepths(ModelRuntime runtime) {
-        int task = runtime.batchesInFlight();
-        return new TreeSet<>(List.of(1, 2, task, 2 * task));
-    }
-
     /** Measurements at each batch size, every in-flight depth in turn, on a fresh runtime. */
     private Map<Integer, Measured> measure(MemstreamConfig config, List<TokenChunk> chunks, List<Integer> sizes)
             throws Exception {
@@ -132,7 +126,7 @@ final class EngineAloneComparison {
                 List<int[][]> batches = batches(rows, b);
                 Map<Integer, Rates> byInFlight = new TreeMap<>();
                 List<GenerationSpec> specs = generating ? specs(request, b) : null;
-                for (int depth : inFlightDepths(runtime)) {
+                for (int depth : IN_FLIGHT) {
                     double warmup = first ? 1.0 : 0.25;
                     first = false;
                     Callable<Rates> caller = () -> windows(runtime, batches, states, specs, depth, warmup);

@@ -283,18 +283,6 @@ public final class ModelRuntime implements AutoCloseable {
     }
 
     /**
-     * How many batches a caller keeps with the model (a task, with batch.overlap): two per model
-     * worker, one running and one waiting, so the model does not idle between them (the step parts
-     * go on to the next batch's pieces as they finish the last of this one's; a worker takes the next
-     * small step as it finishes one). With two in all and two workers, a worker idled at every small
-     * step while the stream thread woke, applied the batch and started the next (docs/PERFORMANCE.md,
-     * "Run L").
-     */
-    public int batchesInFlight() {
-        return 2 * modelWorkers();
-    }
-
-    /**
      * Closes the sessions and stops the workers of threads that have ended: Kafka Streams replaces a
      * stream thread that died with a new one, which gets sessions of its own; the old thread's would
      * otherwise hold their native predictors (and an idle worker thread) until the runtime closes.

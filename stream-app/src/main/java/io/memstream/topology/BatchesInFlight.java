@@ -19,6 +19,12 @@ import java.util.concurrent.ExecutionException;
  */
 final class BatchesInFlight {
 
+    /**
+     * One running and one waiting, so the model does not idle between them: the step parts go on to
+     * the next batch's pieces as they finish the last of this one's.
+     */
+    static final int MAX = 2;
+
     private record InFlight(BatchStep.Prepared batch, BatchStep.Running running) {
         CompletableFuture<BatchStep.Computed> result() {
             return running.result();
@@ -27,7 +33,6 @@ final class BatchesInFlight {
 
     private final BatchStep step;
     private final ModelRuntime runtime;
-    private final int max;
     private final ArrayDeque<InFlight> batches = new ArrayDeque<>();
     private final Set<String> busy = new HashSet<>();
     /** Read on every drain, so once per record: one view, not a new one per call. */
@@ -36,7 +41,6 @@ final class BatchesInFlight {
     BatchesInFlight(BatchStep step, ModelRuntime runtime) {
         this.step = step;
         this.runtime = runtime;
-        this.max = runtime.batchesInFlight();
     }
 
     /** Streams of the batches with the worker. */
@@ -49,7 +53,7 @@ final class BatchesInFlight {
     }
 
     boolean isFull() {
-        return batches.size() >= max;
+        return batches.size() >= MAX;
     }
 
     /** Hands a batch to the calling (stream) thread's step parts and model workers. */

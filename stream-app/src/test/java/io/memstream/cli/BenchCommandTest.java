@@ -129,8 +129,8 @@ class BenchCommandTest {
         assertEquals(6 * warm.path("rounds").asInt(), warm.path("outputs").asInt());
         assertTrue(warm.path("seconds").asDouble() >= 0.3);
         assertTrue(r.path("note").asText().contains("resumed"));
-        // The engine alone brackets the run: measured before and after it, with 1, 2, one task's and two
-        // tasks' batches in flight (1, 2, 2 and 4 with one model thread); the ratio divides by the best.
+        // The engine alone brackets the run: measured before and after it, with 1, 2 and 4 batches in
+        // flight; the ratio divides by the best of them.
         JsonNode engine = r.path("engine_alone").path("batch_2");
         double best = 0;
         for (String depth : new String[] {"1", "2", "4"}) {
