@@ -3,9 +3,11 @@ package io.memstream.topology;
 import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -15,6 +17,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@link PendingStream} per stream (counters, seq bookkeeping) and one {@link PendingChunk} per
  * queued model chunk. Absorbing a chunk deletes one entry and rewrites the small header, so the
  * changelog traffic stays linear in the input even for a record split into many model chunks.
+ *
+ * <p>The headers are also kept in a sorted map on the heap, read from the store when the task's
+ * processor starts (after the store is restored) and written through with it: the queue is read
+ * for every record and every batch, and reading the store's iterators copies its whole key set and
+ * decodes every header they pass (the queue's reads were 13% of the stream thread's samples in
+ * a profiled warm run). The store stays what a restart restores; only this class writes either.
  */
 final class PendingQueue {
 
@@ -23,34 +31,37 @@ final class PendingQueue {
 
     private final KeyValueStore<String, PendingStream> streams;
     private final KeyValueStore<String, PendingChunk> chunks;
+    /** Every header in {@link #streams}, by stream id; never handed out, only copies. */
+    private final NavigableMap<String, PendingStream> headers = new TreeMap<>();
     /** Last stream served: a scheduling hint only, so it lives in memory and may be lost. */
     private String cursor;
 
     PendingQueue(KeyValueStore<String, PendingStream> streams, KeyValueStore<String, PendingChunk> chunks) {
         this.streams = streams;
         this.chunks = chunks;
+        try (KeyValueIterator<String, PendingStream> it = streams.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, PendingStream> kv = it.next();
+                headers.put(kv.key, kv.value);
+            }
+        }
     }
 
+    /** The stream's queue header (a copy the caller may change), or null when nothing is queued. */
     PendingStream get(String streamId) {
-        return streams.get(streamId);
+        PendingStream q = headers.get(streamId);
+        return q == null ? null : PendingStream.newBuilder(q).build();
     }
 
     boolean isQueued(String streamId) {
-        return streams.get(streamId) != null;
+        return headers.containsKey(streamId);
     }
 
     long countStreams() {
-        long n = 0;
-        try (KeyValueIterator<String, PendingStream> it = streams.all()) {
-            while (it.hasNext()) {
-                it.next();
-                n++;
-            }
-        }
-        return n;
+        return headers.size();
     }
 
-    /** Queues a record's model chunks; {@code queue} is the stream's current header or null. */
+    /** Queues a record's model chunks; {@code queue} is the stream's current header (from {@link #get}) or null. */
     void append(String streamId, PendingStream queue, long seq, List<PendingChunk> parts) {
         PendingStream q = queue != null ? queue : new PendingStream(seq, false, 0L, 0L, 0.0, 0L, 0.0);
         long index = q.getNextIndex();
@@ -60,7 +71,7 @@ final class PendingQueue {
         q.setNextIndex(index);
         q.setLastSeq(seq);
         q.setLastEndOfStream(parts.get(parts.size() - 1).getEndOfStream());
-        streams.put(streamId, q);
+        putHeader(streamId, q);
     }
 
     /**
@@ -69,48 +80,36 @@ final class PendingQueue {
      * Streams in {@code busy} (a batch of theirs is still with the model) are passed over.
      */
     List<Head> heads(int max, Set<String> busy) {
-        List<KeyValue<String, PendingStream>> picked = new ArrayList<>(max);
+        List<String> picked = new ArrayList<>(max);
         String start = cursor;
         if (start != null) {
-            try (KeyValueIterator<String, PendingStream> it = streams.range(start, null)) {
-                while (it.hasNext() && picked.size() < max) {
-                    KeyValue<String, PendingStream> kv = it.next();
-                    if (!kv.key.equals(start) && !busy.contains(kv.key)) {
-                        picked.add(kv);
-                    }
-                }
-            }
+            pick(headers.tailMap(start, false).keySet(), max, busy, picked);
         }
         // Wrap around: from the lowest key up to the previous cursor (served last, being served last time).
-        Set<String> taken = new HashSet<>();
-        picked.forEach(kv -> taken.add(kv.key));
-        try (KeyValueIterator<String, PendingStream> it = streams.all()) {
-            while (it.hasNext() && picked.size() < max) {
-                KeyValue<String, PendingStream> kv = it.next();
-                if (taken.contains(kv.key)) {
-                    break;
-                }
-                if (!busy.contains(kv.key)) {
-                    picked.add(kv);
-                }
-                if (kv.key.equals(start)) {
-                    break;
-                }
-            }
-        }
+        pick(start == null ? headers.keySet() : headers.headMap(start, true).keySet(), max, busy, picked);
         if (!picked.isEmpty()) {
-            cursor = picked.get(picked.size() - 1).key;
+            cursor = picked.get(picked.size() - 1);
         }
         List<Head> heads = new ArrayList<>(picked.size());
-        for (KeyValue<String, PendingStream> kv : picked) {
-            PendingChunk chunk = chunks.get(chunkKey(kv.key, kv.value.getHeadIndex()));
+        for (String id : picked) {
+            PendingStream queue = get(id);
+            PendingChunk chunk = chunks.get(chunkKey(id, queue.getHeadIndex()));
             if (chunk == null) {
-                throw new IllegalStateException("pending queue of stream '" + kv.key + "' lost chunk "
-                        + kv.value.getHeadIndex());
+                throw new IllegalStateException("pending queue of stream '" + id + "' lost chunk "
+                        + queue.getHeadIndex());
             }
-            heads.add(new Head(kv.key, kv.value, chunk));
+            heads.add(new Head(id, queue, chunk));
         }
         return heads;
+    }
+
+    private static void pick(Set<String> ids, int max, Set<String> busy, List<String> picked) {
+        for (Iterator<String> it = ids.iterator(); it.hasNext() && picked.size() < max; ) {
+            String id = it.next();
+            if (!busy.contains(id)) {
+                picked.add(id);
+            }
+        }
     }
 
     /** {@link #heads(int, Set)} with no stream passed over. */
@@ -127,10 +126,17 @@ final class PendingQueue {
         queue.setHeadIndex(queue.getHeadIndex() + 1);
         if (queue.getHeadIndex() == queue.getNextIndex()) {
             streams.delete(streamId);
+            headers.remove(streamId);
             return true;
         }
-        streams.put(streamId, queue);
+        putHeader(streamId, queue);
         return false;
+    }
+
+    /** Writes a header to the store, then to the heap's map, which keeps {@code queue} as it is now. */
+    private void putHeader(String streamId, PendingStream queue) {
+        streams.put(streamId, queue);
+        headers.put(streamId, PendingStream.newBuilder(queue).build());
     }
 
     /**

@@ -25,6 +25,7 @@ import io.memstream.schema.TokenChunk;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -112,11 +113,10 @@ class MemoryProcessorTest {
     @Test
     void aFailedBatchStopsTheTaskInsteadOfBlamingARecord() {
         try (TopologyHarness h = TopologyHarness.perRecord()) {
-            PendingQueue queue = new PendingQueue(h.driver.getKeyValueStore(MemstreamTopology.PENDING_STORE),
-                    h.driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE));
-            // a queued chunk longer than the model's chunk length: the step graph call refuses it
-            ChunkAdmission unsplit = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 1000);
-            queue.append("aaa", null, 0, unsplit.split(text("aaa", 0, TEXTS[0].repeat(3))));
+            // a stored memory of this model that has lost its tensors: the batch cannot be built
+            h.memory().put("ok", MemoryState.newBuilder().setModelFingerprint(TestModels.tinyRuntime().manifest().fingerprint())
+                    .setLastSeq(-1).setChunksAbsorbed(0).setTokensAbsorbed(0).setUpdatedAt(Instant.EPOCH)
+                    .setTensors(List.of()).build());
             StreamsException e = assertThrows(StreamsException.class, () -> h.send(text("ok", 0, TEXTS[0])));
             assertTrue(causes(e).contains("batched model call failed"), causes(e));
             assertTrue(h.dlq.isEmpty(), "no innocent record in the dead-letter topic");

@@ -1,0 +1,76 @@
+package io.memstream.topology;
+
+import static io.memstream.topology.TopologyHarness.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.memstream.model.TestModels;
+import io.memstream.schema.PendingStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pending queue: its chunk keys (in changelogs already written, so their format must not move),
+ * and its headers kept on the heap, which a queue opened on the same stores (a restarted task's)
+ * reads back as they were written.
+ */
+class PendingQueueTest {
+
+    @Test
+    void aQueueOpenedOnTheStoresSeesWhatTheOneThatWroteThemSaw() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue writer = open(h);
+            ChunkAdmission admission = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 16);
+            for (String id : List.of("c", "a", "b", "d")) {
+                writer.append(id, writer.get(id), 0, admission.split(text(id, 0, MemoryProcessorTest.TEXTS[0])));
+                writer.append(id, writer.get(id), 1, admission.split(text(id, 1, MemoryProcessorTest.TEXTS[1])));
+            }
+            // absorb a's first chunk and all of d's
+            PendingStream a = writer.get("a");
+            a.setHeadBits(1.5);
+            assertFalse(writer.pop("a", a));
+            PendingStream d = writer.get("d");
+            while (!writer.pop("d", d)) {
+                d = writer.get("d");
+            }
+            writer.get("b").setHeadBits(99.0); // a caller's copy: changes nothing queued
+
+            PendingQueue reader = open(h);
+            assertEquals(3, reader.countStreams());
+            assertFalse(reader.isQueued("d"));
+            for (String id : List.of("a", "b", "c")) {
+                assertEquals(writer.get(id), reader.get(id), id);
+            }
+            assertEquals(1.5, reader.get("a").getHeadBits());
+            assertEquals(0.0, reader.get("b").getHeadBits());
+            List<PendingQueue.Head> written = writer.heads(3);
+            List<PendingQueue.Head> read = reader.heads(3);
+            assertEquals(List.of("a", "b", "c"), read.stream().map(PendingQueue.Head::streamId).toList());
+            assertEquals(written, read);
+        }
+    }
+
+    private static PendingQueue open(TopologyHarness h) {
+        return new PendingQueue(h.driver.getKeyValueStore(MemstreamTopology.PENDING_STORE),
+                h.driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE));
+    }
+
+    @Test
+    void keysMatchTheFormatOfEarlierVersions() {
+        long[] indexes = {0, 1, 15, 16, 255, 0xabcdefL, 1L << 40, Long.MAX_VALUE, -1, Long.MIN_VALUE};
+        for (long index : indexes) {
+            assertEquals("s-1/" + String.format("%016x", index), PendingQueue.chunkKey("s-1", index));
+        }
+    }
+
+    @Test
+    void keysOfOneStreamSortInQueueOrder() {
+        String previous = PendingQueue.chunkKey("doc", 0);
+        for (long index = 1; index < 5000; index += 7) {
+            String key = PendingQueue.chunkKey("doc", index);
+            assertTrue(key.compareTo(previous) > 0, key + " after " + previous);
+            previous = key;
+        }
+    }
+}
