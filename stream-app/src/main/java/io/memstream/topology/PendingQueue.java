@@ -50,7 +50,7 @@ final class PendingQueue {
     /** The stream's queue header (a copy the caller may change), or null when nothing is queued. */
     PendingStream get(String streamId) {
         PendingStream q = headers.get(streamId);
-        return q == null ? null : PendingStream.newBuilder(q).build();
+        return q == null ? null : copy(q);
     }
 
     boolean isQueued(String streamId) {
@@ -136,7 +136,13 @@ final class PendingQueue {
     /** Writes a header to the store, then to the heap's map, which keeps {@code queue} as it is now. */
     private void putHeader(String streamId, PendingStream queue) {
         streams.put(streamId, queue);
-        headers.put(streamId, PendingStream.newBuilder(queue).build());
+        headers.put(streamId, copy(queue));
+    }
+
+    /** Field by field: Avro's builder copy boxes and checks each field, on every record. */
+    private static PendingStream copy(PendingStream q) {
+        return new PendingStream(q.getLastSeq(), q.getLastEndOfStream(), q.getHeadIndex(), q.getNextIndex(),
+                q.getHeadBits(), q.getHeadByteTokens(), q.getHeadMillis());
     }
 
     /**
