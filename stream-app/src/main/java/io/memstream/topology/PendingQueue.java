@@ -21,8 +21,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>The headers are also kept in a sorted map on the heap, read from the store when the task's
  * processor starts (after the store is restored) and written through with it: the queue is read
  * for every record and every batch, and reading the store's iterators copies its whole key set and
- * decodes every header they pass (the queue's reads were 13% of the stream thread's samples in
- * a profiled warm run). The store stays what a restart restores; only this class writes either.
+ * decodes every header they pass (the queue's reads were 13% of the stream thread's samples in a
+ * profiled warm run, bench/results/run-l/profile/17562ad_warm.*). No gain was seen warm, a little at
+ * batch 1 (docs/PERFORMANCE.md, "Run L"). The store stays what a restart restores; only this class
+ * writes either.
  */
 final class PendingQueue {
 
@@ -147,8 +149,8 @@ final class PendingQueue {
 
     /**
      * Fixed-width suffix, so two streams' keys can never collide: {@code streamId/%016x}, built by
-     * hand because {@code String.format} was an eighth of the stream thread's samples (it runs
-     * three times per chunk).
+     * hand: {@code String.format} here was 7% of the stream thread's samples in a profiled warm run
+     * (bench/results/run-l/profile/d9f33b9_warm_jfr_default.*; it runs three times per chunk).
      */
     static String chunkKey(String streamId, long index) {
         String hex = Long.toHexString(index);
