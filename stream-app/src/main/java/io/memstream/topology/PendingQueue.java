@@ -21,8 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>The headers are also kept in a sorted map on the heap, read from the store when the task's
  * processor starts (after the store is restored) and written through with it: the queue is read
  * for every record and every batch, and reading the store's iterators copies its whole key set and
- * decodes every header they pass (the queue's reads were 13% of the stream thread's samples in a
- * profiled warm run, bench/results/run-l/profile/17562ad_warm.*). No gain was seen warm, a little at
+ * decodes every header they pass (taking a batch's heads alone was 9% of the stream thread's
+ * samples in a profiled warm run, bench/results/run-l/profile/17562ad_warm.*). No gain was seen warm, a little at
  * batch 1 (docs/PERFORMANCE.md, "Run L"). The store stays what a restart restores; only this class
  * writes either.
  */
