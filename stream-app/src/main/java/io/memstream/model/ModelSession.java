@@ -60,7 +60,7 @@ public final class ModelSession implements AutoCloseable {
     }
 
     private ModelSession(ModelRuntime runtime, boolean readTokenBits, boolean oneCore) {
-        this.oneCore = oneCore && runtime.graph(ModelRuntime.STEP_SHARD) != null;
+        this.oneCore = oneCore && runtime.splitsSteps();
         this.runtime = runtime;
         this.manifest = runtime.manifest();
         this.step = graphFor(runtime, ModelManifest.STEP, oneCore ? ModelRuntime.STEP_SHARD : null)

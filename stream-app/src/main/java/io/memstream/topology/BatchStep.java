@@ -154,14 +154,13 @@ final class BatchStep {
     /**
      * Writes memories, forwards continuations and shrinks the queues; on the stream thread, in the
      * task's transaction. Each queue header is read again here: chunks may have been queued behind
-     * the batch while the model ran. Returns how many queues it emptied.
+     * the batch while the model ran.
      */
-    int apply(Prepared batch, Computed computed) {
+    void apply(Prepared batch, Computed computed) {
         StepOutput out = computed.out();
         Generation[] generations = computed.generated().rows();
         int[][] tokens = batch.tokens();
         int b = batch.heads().size();
-        int emptied = 0;
         long now = wallClock.getAsLong();
         for (int i = 0; i < b; i++) {
             String id = batch.heads().get(i).streamId();
@@ -200,11 +199,8 @@ final class BatchStep {
             } else {
                 memory.put(id, codec.encode(out.nextState()[i], lastSeq, chunksAbsorbed, tokensAbsorbed, now));
             }
-            if (pending.pop(id, queue)) {
-                emptied++;
-            }
+            pending.pop(id, queue);
         }
-        return emptied;
     }
 
     /** Per batch row the generation (null where none was asked), and the wall time of the generation call. */

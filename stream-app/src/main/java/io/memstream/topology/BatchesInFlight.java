@@ -63,17 +63,15 @@ final class BatchesInFlight {
                 runtime.workerForCurrentThread())));
     }
 
-    /** Applies the batches the worker has finished, oldest first, without waiting; returns queues emptied. */
-    int applyFinished() {
-        int emptied = 0;
+    /** Applies the batches the worker has finished, oldest first, without waiting. */
+    void applyFinished() {
         while (!batches.isEmpty() && batches.peek().result().isDone()) {
-            emptied += applyOldest();
+            applyOldest();
         }
-        return emptied;
     }
 
-    /** Waits for the oldest batch and applies it; returns queues emptied. A failed model call throws. */
-    int applyOldest() {
+    /** Waits for the oldest batch and applies it. A failed model call throws. */
+    void applyOldest() {
         InFlight f = batches.poll();
         f.batch().streamIds().forEach(busy::remove);
         BatchStep.Computed computed;
@@ -86,7 +84,7 @@ final class BatchesInFlight {
             // CompletableFuture.get() hands over the failure itself, not wrapped in a CompletionException
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        return step.apply(f.batch(), computed);
+        step.apply(f.batch(), computed);
     }
 
     /**

@@ -51,8 +51,6 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private MemoryCodec codec;
     private ChunkAdmission admission;
     private BatchStep step;
-    /** Streams with queued chunks; derived from the pending store at init, so it survives nothing by itself. */
-    private long pendingStreams;
     /** Full batches run from process(), and their count at the punctuator's previous tick. */
     private long fullBatches;
     private long fullBatchesAtLastTick;
@@ -79,7 +77,6 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                 // Room for every stream thread's full batch in one merged call.
                 config.batchMaxSize() * MERGE_MAX_THREADS);
         this.inFlight = new BatchesInFlight(step, runtime);
-        pendingStreams = pending.countStreams();
         context.schedule(config.batchMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> tick());
         if (overlaps()) {
             context.schedule(COLLECT_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> collect());
@@ -121,9 +118,6 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         // the model's limit with finishReason LENGTH, and the meter shows how often that happens.
         if (chunk.getGenerate() != null && chunk.getGenerate().getMaxNewTokens() > runtime.manifest().maxNewTokens()) {
             metrics.generateClamped.increment();
-        }
-        if (queue == null) {
-            pendingStreams++;
         }
         pending.append(id, queue, seq, parts);
         drain(false);
@@ -171,15 +165,15 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
         guarded(() -> {
             while (System.nanoTime() < deadline) {
-                pendingStreams -= inFlight.applyFinished();
-                long ready = pendingStreams - inFlight.busy().size();
+                inFlight.applyFinished();
+                long ready = pending.countStreams() - inFlight.busy().size();
                 boolean batchReady = everything ? ready > 0 : ready >= config.batchMaxSize();
                 if (batchReady && !inFlight.isFull()) {
                     if (!startBatch(everything)) {
                         break;
                     }
                 } else if (!inFlight.isEmpty() && (everything || batchReady)) {
-                    pendingStreams -= inFlight.applyOldest();
+                    inFlight.applyOldest();
                 } else {
                     break;
                 }
@@ -189,7 +183,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
 
     /** The collecting punctuator: applies batches the worker has finished, without waiting. */
     private void collect() {
-        guarded(() -> pendingStreams -= inFlight.applyFinished());
+        guarded(inFlight::applyFinished);
     }
 
     /** Takes the next batch and runs it, or hands it to the worker; false if no stream had a chunk. */
@@ -205,7 +199,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
             inFlight.start(batch);
         } else {
             // Looked up per call: the batch runs on the stream thread, whichever thread created the task.
-            pendingStreams -= step.apply(batch, step.compute(batch, runtime.sessionForCurrentThread()));
+            step.apply(batch, step.compute(batch, runtime.sessionForCurrentThread()));
         }
         return true;
     }

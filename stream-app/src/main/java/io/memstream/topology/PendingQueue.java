@@ -28,8 +28,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class PendingQueue {
 
-    /** A stream's oldest queued model chunk, with its queue header. */
-    record Head(String streamId, PendingStream queue, PendingChunk chunk) { }
+    /** A stream's oldest queued model chunk. */
+    record Head(String streamId, PendingChunk chunk) { }
 
     private final KeyValueStore<String, PendingStream> streams;
     private final KeyValueStore<String, PendingChunk> chunks;
@@ -94,13 +94,12 @@ final class PendingQueue {
         }
         List<Head> heads = new ArrayList<>(picked.size());
         for (String id : picked) {
-            PendingStream queue = get(id);
-            PendingChunk chunk = chunks.get(chunkKey(id, queue.getHeadIndex()));
+            long index = headers.get(id).getHeadIndex();
+            PendingChunk chunk = chunks.get(chunkKey(id, index));
             if (chunk == null) {
-                throw new IllegalStateException("pending queue of stream '" + id + "' lost chunk "
-                        + queue.getHeadIndex());
+                throw new IllegalStateException("pending queue of stream '" + id + "' lost chunk " + index);
             }
-            heads.add(new Head(id, queue, chunk));
+            heads.add(new Head(id, chunk));
         }
         return heads;
     }

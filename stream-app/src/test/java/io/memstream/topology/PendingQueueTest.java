@@ -35,6 +35,7 @@ class PendingQueueTest {
                 d = writer.get("d");
             }
             writer.get("b").setHeadBits(99.0); // a caller's copy: changes nothing queued
+            assertEquals(0.0, writer.get("b").getHeadBits());
 
             PendingQueue reader = open(h);
             assertEquals(3, reader.countStreams());
