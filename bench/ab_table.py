@@ -1,0 +1,61 @@
+"""One line per end-to-end result of a directory (bench/ab-commits.sh and the like write them): what
+an A/B of two commits or settings is read from.
+
+Per file: absorbed (and generated) tokens/s, chunks/s, the ratio to the engine alone at the configured
+batch, p99 latency and how many single seconds had a p99 over 250 ms (of how many), the cores of the model's threads, the stream thread's CPU per chunk (its cores over
+chunks/s), and ONNX Runtime's pool threads: what the process used beyond its Java threads and the known
+native ones (collector, compilers, RocksDB), i.e. "gc, jit, onnx runtime pools, rocksdb" less those.
+
+    python3 bench/ab_table.py bench/results/worker-one-core [NAME_PREFIX]
+"""
+import glob
+import json
+import os
+import sys
+
+
+def seconds_over(by_second, ms):
+    """'k of n': the seconds of the run whose own p99 latency was over ms."""
+    return f"{sum(1 for s in by_second if s['p99_ms'] > ms)} of {len(by_second)}"
+
+
+def row(r):
+    cpu = r["cpu"]
+    groups = cpu["cores_by_group"]
+    chunks = r["chunks_per_s"]
+    batch = r["ratios"].get("configured_batch")
+    pools = groups["gc, jit, onnx runtime pools, rocksdb"] - sum(cpu["unlisted_known_native_cores"].values())
+    return {
+        "absorbed_tokens_per_s": round(r["absorbed_tokens_per_s"]),
+        "generated_tokens_per_s": round(r.get("generated_tokens_per_s") or 0),
+        "chunks_per_s": round(chunks, 1),
+        "e2e_over_engine": r["ratios"].get(f"e2e_over_engine_batch_{batch}"),
+        "latency_p99_ms": r.get("latency_p99_ms"),
+        "seconds_p99_over_250ms": seconds_over(r.get("latency_by_second") or [], 250.0),
+        "model_cores": groups["model threads"],
+        "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
+        "ort_pool_cores": round(max(pools, 0.0), 3),
+        "process_cores": cpu["process_cores"],
+    }
+
+
+def main():
+    d = sys.argv[1]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else ""
+    rows = []
+    for f in sorted(glob.glob(os.path.join(d, prefix + "*.json"))):
+        with open(f, encoding="utf-8") as fh:
+            r = json.load(fh)
+        if "cpu" in r and "chunks_per_s" in r:
+            rows.append((os.path.basename(f), row(r)))
+    if not rows:
+        sys.exit(f"no end-to-end results in {d}")
+    keys = list(rows[0][1])
+    print("| file | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 1) + "|")
+    for name, v in rows:
+        print(f"| {name} | " + " | ".join(str(v[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()
