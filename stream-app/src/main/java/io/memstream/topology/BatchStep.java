@@ -84,7 +84,11 @@ final class BatchStep {
 
     /** The oldest queued chunk of up to {@code maxStreams} streams not in {@code busy}; null if none. */
     Prepared prepare(int maxStreams, Set<String> busy) {
-        List<PendingQueue.Head> batch = pending.heads(maxStreams, busy);
+        return prepare(pending.heads(maxStreams, busy));
+    }
+
+    /** A batch of these queue heads (one per stream); null if none. */
+    Prepared prepare(List<PendingQueue.Head> batch) {
         if (batch.isEmpty()) {
             return null;
         }

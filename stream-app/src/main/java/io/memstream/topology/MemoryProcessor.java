@@ -9,6 +9,7 @@ import io.memstream.schema.TokenChunk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.errors.TaskMigratedException;
@@ -31,7 +32,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * task are with the worker, one running and one waiting, and their streams are passed over when the
  * next batch is taken. Results are applied on the stream thread, oldest first; until then the
  * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
- * and absorbs nothing twice. The punctuator waits for what it starts, as before.
+ * and absorbs nothing twice. The batch punctuator does not wait for the batches it starts either:
+ * it marks what is queued, and the collecting punctuator, every 5 ms, applies what has finished and
+ * starts what is left of the marked chunks, so the stream thread polls, commits and serves its other
+ * tasks while a partial batch (or a generation) runs.
  */
 final class MemoryProcessor implements Processor<String, TokenChunk, String, Continuation> {
 
@@ -56,6 +60,11 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private long fullBatchesAtLastTick;
     /** batch.overlap: the batches with the model worker. */
     private BatchesInFlight inFlight;
+    /**
+     * batch.overlap: the chunks the last tick asked to run, partial batches too, by stream (those
+     * below each mark, {@link PendingQueue#marks}); the collector runs them as the worker has room.
+     */
+    private Map<String, Long> marked = Map.of();
 
     MemoryProcessor(TopologyConfig config, ModelRuntime runtime, TopologyMetrics metrics) {
         this.config = config;
@@ -129,11 +138,19 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * batch, and running them now would cut it short: under load the tick fell just after a full
      * batch every other time (measured: batches of 27 formed at a maximum of 32). When the load
      * stops they run at the next tick, so a chunk waits at most two ticks for a partial batch.
+     * With batch.overlap it marks what is queued and leaves the running to the collector, which
+     * does not wait for the model.
      */
     private void tick() {
         boolean filling = fullBatches != fullBatchesAtLastTick;
         fullBatchesAtLastTick = fullBatches;
-        if (!filling) {
+        if (filling) {
+            return;
+        }
+        if (overlaps()) {
+            marked = pending.marks();
+            collect();
+        } else {
             drain(true);
         }
     }
@@ -158,8 +175,9 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * Full batches only from process(); everything from the punctuator. Both stop after the time
      * budget (one huge record can queue thousands of model chunks): what is left stays in the
      * pending store for the next punctuation, and the transaction can commit in between. With
-     * overlap, process() waits for the oldest batch only when the worker already holds two; the
-     * punctuator waits for every batch, so a partial batch's outputs leave with its tick.
+     * overlap, process() waits for the oldest batch only when the worker already holds two, and
+     * the punctuator does not drain here ({@link #collect}); without it the punctuator runs every
+     * batch itself, so a partial batch's outputs leave with its tick.
      */
     private void drain(boolean everything) {
         long deadline = System.nanoTime() + DRAIN_BUDGET_NANOS;
@@ -181,9 +199,23 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
         });
     }
 
-    /** The collecting punctuator: applies batches the worker has finished, without waiting. */
+    /**
+     * The collecting punctuator (batch.overlap): applies the batches the worker has finished, and
+     * starts batches of the chunks the last tick marked (partial ones too) while the worker has
+     * room; never waits for the model.
+     */
     private void collect() {
-        guarded(inFlight::applyFinished);
+        guarded(() -> {
+            inFlight.applyFinished();
+            while (!marked.isEmpty() && !inFlight.isFull()) {
+                BatchStep.Prepared batch = step.prepare(
+                        pending.headsBefore(marked, config.batchMaxSize(), inFlight.busy()));
+                if (batch == null) {
+                    break;
+                }
+                inFlight.start(batch);
+            }
+        });
     }
 
     /** Takes the next batch and runs it, or hands it to the worker; false if no stream had a chunk. */

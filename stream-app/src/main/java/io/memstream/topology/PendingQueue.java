@@ -4,7 +4,9 @@ import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
@@ -94,14 +96,45 @@ final class PendingQueue {
         }
         List<Head> heads = new ArrayList<>(picked.size());
         for (String id : picked) {
-            long index = headers.get(id).getHeadIndex();
-            PendingChunk chunk = chunks.get(chunkKey(id, index));
-            if (chunk == null) {
-                throw new IllegalStateException("pending queue of stream '" + id + "' lost chunk " + index);
-            }
-            heads.add(new Head(id, chunk));
+            heads.add(head(id, headers.get(id).getHeadIndex()));
         }
         return heads;
+    }
+
+    /**
+     * The streams queued now, each with the index its next chunk will get: the chunks a drain asked
+     * for at this moment are those below it ({@link #headsBefore}).
+     */
+    Map<String, Long> marks() {
+        Map<String, Long> marks = new LinkedHashMap<>();
+        headers.forEach((id, q) -> marks.put(id, q.getNextIndex()));
+        return marks;
+    }
+
+    /**
+     * The head chunks of up to {@code max} streams of {@code marks} not in {@code busy} that were
+     * queued before their mark; streams with none left are removed from {@code marks}.
+     */
+    List<Head> headsBefore(Map<String, Long> marks, int max, Set<String> busy) {
+        List<Head> heads = new ArrayList<>();
+        for (var it = marks.entrySet().iterator(); it.hasNext() && heads.size() < max; ) {
+            var mark = it.next();
+            PendingStream queue = headers.get(mark.getKey());
+            if (queue == null || queue.getHeadIndex() >= mark.getValue()) {
+                it.remove();
+            } else if (!busy.contains(mark.getKey())) {
+                heads.add(head(mark.getKey(), queue.getHeadIndex()));
+            }
+        }
+        return heads;
+    }
+
+    private Head head(String streamId, long index) {
+        PendingChunk chunk = chunks.get(chunkKey(streamId, index));
+        if (chunk == null) {
+            throw new IllegalStateException("pending queue of stream '" + streamId + "' lost chunk " + index);
+        }
+        return new Head(streamId, chunk);
     }
 
     private static void pick(Set<String> ids, int max, Set<String> busy, List<String> picked) {

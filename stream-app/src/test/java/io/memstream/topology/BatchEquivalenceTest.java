@@ -97,7 +97,7 @@ class BatchEquivalenceTest {
             assertTrue(h.readAll().isEmpty(), "both batches are still with the model");
             release.countDown();
             held.get();
-            h.tick();
+            h.settle();
             Map<String, List<Long>> seqs = new HashMap<>();
             for (Continuation c : h.readAll()) {
                 seqs.computeIfAbsent(c.getStreamId(), k -> new ArrayList<>()).add(c.getSeq());
@@ -106,6 +106,41 @@ class BatchEquivalenceTest {
                 assertEquals(s < 4 ? List.of(0L, 1L) : List.of(0L), seqs.get("s" + s), "stream s" + s);
                 assertEquals(s < 4 ? 1 : 0, h.memory().get("s" + s).getLastSeq());
             }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * batch.overlap: the batch punctuator starts partial batches and returns; it does not wait for the
+     * model (a punctuation that waited kept the stream thread's other tasks, its polls and its commits
+     * from going on while a generation ran). The collecting punctuator applies them when done.
+     */
+    @Test
+    void theTickStartsPartialBatchesWithoutWaitingForTheModel() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.BATCH_MAX_SIZE, "8",
+                TopologyConfig.BATCH_OVERLAP, "true"))) {
+            Future<?> held = TestModels.tinyRuntime().workerForCurrentThread().submit(() -> {
+                release.await();
+                return null;
+            });
+            for (int s = 0; s < 3; s++) { // a partial batch: only the tick runs it
+                h.send(generating("p" + s, 0, MemoryProcessorTest.TEXTS[s], greedy(4)));
+            }
+            // A tick that waits for the model would wait here until the watchdog lets the worker go.
+            var watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            watchdog.schedule(release::countDown, 3, java.util.concurrent.TimeUnit.SECONDS);
+            long t0 = System.nanoTime();
+            h.tick();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            watchdog.shutdownNow();
+            assertTrue(ms < 2000, "the tick waited for the model: " + ms + " ms");
+            assertTrue(h.readAll().isEmpty(), "the batch is still with the model");
+            release.countDown();
+            held.get();
+            h.settle();
+            assertEquals(3, h.readAll().size());
         } finally {
             release.countDown();
         }
@@ -140,7 +175,7 @@ class BatchEquivalenceTest {
                     h.send(s % 2 == 0 ? generating("s" + s, seq, text, sampled(10, 0.8f, 0, 0.9f))
                             : generating("s" + s, seq, text, greedy(6)));
                 }
-                h.tick();
+                h.settle();
             }
             Map<String, List<Continuation>> by = new HashMap<>();
             for (Continuation c : h.readAll()) {

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.memstream.model.TestModels;
 import io.memstream.schema.PendingStream;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,6 +53,43 @@ class PendingQueueTest {
             assertEquals(List.of("a", "b", "c"), read.stream().map(PendingQueue.Head::streamId).toList());
             assertEquals(written, read);
         }
+    }
+
+    /**
+     * A tick's marks cover the chunks queued when it ran: those queued later wait for the next tick
+     * (or a full batch), streams marked but busy are passed over, and exhausted ones leave the marks.
+     */
+    @Test
+    void headsBeforeTheMarksAreTheChunksQueuedAtTheTick() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue queue = open(h);
+            ChunkAdmission admission = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 16);
+            for (String id : List.of("a", "b", "c")) {
+                queue.append(id, queue.get(id), 0, admission.split(text(id, 0, MemoryProcessorTest.TEXTS[0])));
+            }
+            int parts = admission.split(text("a", 0, MemoryProcessorTest.TEXTS[0])).size();
+            Map<String, Long> marks = queue.marks();
+            queue.append("a", queue.get("a"), 1, admission.split(text("a", 1, MemoryProcessorTest.TEXTS[1])));
+            queue.append("e", queue.get("e"), 0, admission.split(text("e", 0, MemoryProcessorTest.TEXTS[1])));
+
+            Map<String, Integer> popped = new TreeMap<>();
+            List<PendingQueue.Head> heads;
+            while (!(heads = queue.headsBefore(marks, 8, Set.of("b"))).isEmpty()) {
+                assertEquals(List.of("a", "c"), ids(heads));
+                for (PendingQueue.Head head : heads) {
+                    queue.pop(head.streamId(), queue.get(head.streamId()));
+                    popped.merge(head.streamId(), 1, Integer::sum);
+                }
+            }
+            assertEquals(Map.of("a", parts, "c", parts), popped, "each marked stream's chunks, no later one");
+            assertEquals(Set.of("b"), marks.keySet(), "a and c are done with; b was busy");
+            assertEquals(List.of("b"), ids(queue.headsBefore(marks, 8, Set.of())));
+            assertEquals(List.of("a", "b", "e"), ids(queue.heads(8)), "a's later record and e wait for the next tick");
+        }
+    }
+
+    private static List<String> ids(List<PendingQueue.Head> heads) {
+        return heads.stream().map(PendingQueue.Head::streamId).toList();
     }
 
     private static PendingQueue open(TopologyHarness h) {

@@ -102,6 +102,33 @@ final class TopologyHarness implements AutoCloseable {
         driver.advanceWallClockTime(config.batchMaxWait());
     }
 
+    /**
+     * With batch.overlap: ticks, then lets the collecting punctuator run until nothing is queued
+     * (the model works on threads of its own, so this waits for it, up to 30 s).
+     */
+    void settle() {
+        tick();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (hasQueued()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("chunks still queued after 30 s");
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            driver.advanceWallClockTime(Duration.ofMillis(5));
+        }
+    }
+
+    private boolean hasQueued() {
+        try (var it = driver.getKeyValueStore(MemstreamTopology.PENDING_STORE).all()) {
+            return it.hasNext();
+        }
+    }
+
     void advance(Duration d) {
         driver.advanceWallClockTime(d);
     }
