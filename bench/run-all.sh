@@ -53,7 +53,10 @@ ahead=(--streams 256 --chunks 48)
 # with warms up before it is timed (bench/jit-tiers.sh: how long the JIT keeps compiling after a start).
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_warm.json"
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
-"${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
+# 96 chunks a stream: at 32 the batched run lasted 5-7 s, mostly its start, and three identical runs
+# spread 0.62-0.87 (run L); at 96 they took 14-16 s (docs/PERFORMANCE.md, "Run M").
+gen=(--streams 64 --chunks 96 --new-tokens 32)
+"${java[@]}" e2e --engine-s 2 "${gen[@]}" -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target (after
 # --paced-warmup-s, default 3: seconds of warm-up streams at that rate, reported apart).
 # The peak is the warm run's steady rate.
@@ -68,7 +71,7 @@ rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32_warm.json'));
 # memstream's defaults now).
 tuned=(-D batch.max.size=32 -D commit.interval.ms=1000 -D state.dtype=float16)
 "${java1[@]}" e2e --engine-s 2 "${ahead[@]}" "${tuned[@]}" --out "$out/e2e_tuned.json"
-"${java1[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
+"${java1[@]}" e2e --engine-s 2 "${gen[@]}" "${tuned[@]}" --out "$out/e2e_tuned_gen.json"
 BENCH_OUT="$out" bench/e2e-tuning.sh
 if [ "${1:-}" = e2e ]; then
   exit 0
