@@ -56,10 +56,22 @@ def measure(fn, warmup_s: float, measure_s: float, min_reps: int) -> dict:
             "p90_ms": round(q(0.9), 3), "calls": len(samples)}
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo"):
+    """The first "model name" of a Linux cpuinfo file, None elsewhere: which machine a figure is from."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def environment() -> dict:
     return {"command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
             "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0],
+            "cpus": os.cpu_count(), "cpu_model": cpu_model(), "load_average_at_start": os.getloadavg()[0],
             "python": platform.python_version()}
 
 

@@ -36,7 +36,8 @@ def median_of(values, fmt):
 
 def env_line(r):
     e = r["environment"]
-    return (f"_`{e['command']}` — {e.get('started_at', '')[:19]}Z, {e['cpus']} CPUs, load average "
+    cpus = f"{e['cpus']} CPUs" + (f" ({e['cpu_model']})" if e.get("cpu_model") else "")
+    return (f"_`{e['command']}` — {e.get('started_at', '')[:19]}Z, {cpus}, load average "
             f"{e['load_average_at_start']:.1f} at start / {e.get('load_average_at_end', float('nan')):.1f} at end_")
 
 

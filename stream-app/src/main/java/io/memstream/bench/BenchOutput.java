@@ -27,16 +27,30 @@ public final class BenchOutput {
 
     /**
      * The context a figure needs to be read: these are shared 2-core machines, so the load average
-     * at start and end says whether a run was disturbed.
+     * at start and end says whether a run was disturbed, and the processor's model which machine it
+     * was (on an AMD EPYC PyTorch's MKL ran the same step 2-3x slower than on the machine of run L,
+     * and ONNX Runtime faster: docs/PERFORMANCE.md, "Run M").
      */
     static Map<String, Object> environment(List<String> command) {
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("command", String.join(" ", command));
         env.put("started_at", Instant.now().toString());
         env.put("cpus", Runtime.getRuntime().availableProcessors());
+        env.put("cpu_model", cpuModel(Path.of("/proc/cpuinfo")));
         env.put("load_average_at_start", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         env.put("java", System.getProperty("java.version"));
         return env;
+    }
+
+    /** The first "model name" in a Linux cpuinfo file; null where there is none (another OS). */
+    static String cpuModel(Path cpuinfo) {
+        try (var lines = Files.lines(cpuinfo)) {
+            return lines.filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst().orElse(null);
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
     }
 
     /** Writes {@code result} (with the end load average added to its environment) as JSON. */
