@@ -44,6 +44,9 @@ if answers; then
 fi
 
 mkdir -p "$runtime"
+# H2 waits 1 s for a table lock by default; on a busy 2-core machine two registrations at once
+# overran it and the registry answered 500 (a CI run on 2026-12-06: "Timeout trying to lock table").
+REGISTRY_DATASOURCE_URL="jdbc:h2:mem:registry_db;LOCK_TIMEOUT=10000" \
 nohup java -Xmx384m -Dquarkus.http.port="$port" -Dquarkus.http.host="$host" \
   -jar "$(runner)" >"$runtime/registry.log" 2>&1 </dev/null &
 echo $! >"$runtime/pid"
