@@ -1,10 +1,13 @@
 """One line per end-to-end result of a directory (bench/ab-commits.sh and the like write them): what
 an A/B of two commits or settings is read from.
 
-Per file: absorbed (and generated) tokens/s, chunks/s, the ratio to the engine alone at the configured
-batch, p99 latency and how many single seconds had a p99 over 250 ms (of how many), the cores of the model's threads, the stream thread's CPU per chunk (its cores over
-chunks/s), and ONNX Runtime's pool threads: what the process used beyond its Java threads and the known
-native ones (collector, compilers, RocksDB), i.e. "gc, jit, onnx runtime pools, rocksdb" less those.
+Per file: absorbed (and generated) tokens/s, chunks/s and seconds timed, the engine alone's tokens/s
+at the configured batch and the run's ratio to it, p50 and p99 latency and how many single seconds had a
+p99 over 250 ms (of how many), the cores of the model's threads, the stream thread, the broker and
+Kafka's client network threads, the stream thread's CPU per chunk (its cores over chunks/s), ONNX
+Runtime's pool threads: what the process used beyond its Java threads and the known native ones
+(collector, compilers, RocksDB), i.e. "gc, jit, onnx runtime pools, rocksdb" less those; and how often the
+stream thread committed and the share of its time in punctuation.
 
     python3 bench/ab_table.py bench/results/worker-one-core [NAME_PREFIX]
 """
@@ -25,17 +28,29 @@ def row(r):
     chunks = r["chunks_per_s"]
     batch = r["ratios"].get("configured_batch")
     pools = groups["gc, jit, onnx runtime pools, rocksdb"] - sum(cpu["unlisted_known_native_cores"].values())
+    engine = (r.get("engine_alone") or {}).get(f"batch_{batch}") or {}
+    # a generating run's engine alone generates too, and names its absorb rate so
+    engine_rate = engine.get("absorbed_tokens_per_s", engine.get("absorbed_tokens_per_s_with_generation"))
+    thread = r.get("stream_thread_times") or {}
     return {
         "absorbed_tokens_per_s": round(r["absorbed_tokens_per_s"]),
         "generated_tokens_per_s": round(r.get("generated_tokens_per_s") or 0),
         "chunks_per_s": round(chunks, 1),
+        "seconds": r.get("seconds"),
+        "engine_alone_tokens_per_s": round(engine_rate) if engine_rate is not None else None,
         "e2e_over_engine": r["ratios"].get(f"e2e_over_engine_batch_{batch}"),
+        "latency_p50_ms": r.get("latency_p50_ms"),
         "latency_p99_ms": r.get("latency_p99_ms"),
         "seconds_p99_over_250ms": seconds_over(r.get("latency_by_second") or [], 250.0),
         "model_cores": groups["model threads"],
+        "stream_thread_cores": groups["stream threads"],
+        "broker_cores": groups.get("broker (and other java threads)"),
+        "network_thread_cores": groups.get("kafka client network threads"),
         "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
         "ort_pool_cores": round(max(pools, 0.0), 3),
         "process_cores": cpu["process_cores"],
+        "commits_per_s": thread.get("commit_rate"),
+        "punctuate_ratio": thread.get("punctuate_ratio"),
     }
 
 

@@ -32,3 +32,25 @@ def test_seconds_whose_p99_was_over_250_ms():
 
 def test_pools_never_below_zero():
     assert ab_table.row(result(0.1, 1000.0, 0.05, {"jit": 0.06}))["ort_pool_cores"] == 0.0
+
+
+def test_engine_alone_broker_and_stream_thread_figures_are_read_from_the_result():
+    r = result(0.2, 800.0, 0.36, {})
+    r["engine_alone"] = {"batch_1": {"absorbed_tokens_per_s": 85398.34}, "batch_4": {"absorbed_tokens_per_s": 1.0}}
+    r["cpu"]["cores_by_group"]["broker (and other java threads)"] = 0.19
+    r["stream_thread_times"] = {"commit_rate": 7.5, "punctuate_ratio": 0.02}
+    row = ab_table.row(r)
+    assert row["engine_alone_tokens_per_s"] == 85398  # the configured batch's, not another formed batch's
+    assert row["broker_cores"] == 0.19 and row["stream_thread_cores"] == 0.2
+    assert row["commits_per_s"] == 7.5 and row["punctuate_ratio"] == 0.02
+
+
+def test_a_result_without_those_figures_still_has_a_row():
+    row = ab_table.row(result(0.1, 1000.0, 0.05, {}))
+    assert row["engine_alone_tokens_per_s"] is None and row["broker_cores"] is None and row["commits_per_s"] is None
+
+
+def test_a_generating_runs_engine_alone_is_its_absorb_rate_with_generation():
+    r = result(0.1, 400.0, 0.05, {})
+    r["engine_alone"] = {"batch_1": {"absorbed_tokens_per_s_with_generation": 34094.0, "generated_tokens_per_s": 18047.2}}
+    assert ab_table.row(r)["engine_alone_tokens_per_s"] == 34094
