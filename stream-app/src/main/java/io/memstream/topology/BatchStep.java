@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * One batched model call: takes the oldest queued model chunk of up to N streams, absorbs them in
@@ -35,7 +34,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class BatchStep {
 
-    private final KeyValueStore<String, MemoryState> memory;
+    private final MemoryStates memory;
     private final PendingQueue pending;
     private final ModelRuntime runtime;
     private final ModelManifest manifest;
@@ -47,13 +46,7 @@ final class BatchStep {
     private final boolean merge;
     private final int mergeMaxRows;
 
-    BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
-              ModelRuntime runtime, MemoryCodec codec, TopologyMetrics metrics,
-              Consumer<Record<String, Continuation>> forward, LongSupplier wallClock) {
-        this(memory, pending, runtime, codec, metrics, forward, wallClock, false, 1);
-    }
-
-    BatchStep(KeyValueStore<String, MemoryState> memory, PendingQueue pending,
+    BatchStep(MemoryStates memory, PendingQueue pending,
               ModelRuntime runtime, MemoryCodec codec, TopologyMetrics metrics,
               Consumer<Record<String, Continuation>> forward, LongSupplier wallClock,
               boolean merge, int mergeMaxRows) {

@@ -87,6 +87,15 @@ final class MemoryCodec {
         return out;
     }
 
+    /** Bytes of the tensor data one stored state holds (what a {@link MemoryStates} entry costs, about). */
+    long valueBytes() {
+        long values = 0;
+        for (ModelManifest.StateSpec spec : manifest.state()) {
+            values += spec.size();
+        }
+        return values * dtype.bytesPerValue();
+    }
+
     MemoryState encode(float[][] tensors, long lastSeq, long chunksAbsorbed, long tokensAbsorbed, long updatedAt) {
         List<StateTensor> list = new ArrayList<>(tensors.length);
         for (int i = 0; i < tensors.length; i++) {

@@ -18,7 +18,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Admits chunks into the {@code pending} store and drains it in batched model calls: when
@@ -50,7 +49,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     private final ModelRuntime runtime;
     private final TopologyMetrics metrics;
     private ProcessorContext<String, Continuation> context;
-    private KeyValueStore<String, MemoryState> memory;
+    private MemoryStates memory;
     private PendingQueue pending;
     private MemoryCodec codec;
     private ChunkAdmission admission;
@@ -75,11 +74,12 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
     @Override
     public void init(ProcessorContext<String, Continuation> context) {
         this.context = context;
-        this.memory = context.getStateStore(MemstreamTopology.MEMORY_STORE);
-        this.pending = new PendingQueue(context.getStateStore(MemstreamTopology.PENDING_STORE),
-                context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
         this.codec = new MemoryCodec(runtime.manifest(), runtime.initialState(), config.fingerprintMismatch(),
                 config.stateDtype());
+        this.memory = new MemoryStates(context.getStateStore(MemstreamTopology.MEMORY_STORE),
+                MemoryStates.entriesFor(config.memoryCacheMaxBytes(), codec.valueBytes()));
+        this.pending = new PendingQueue(context.getStateStore(MemstreamTopology.PENDING_STORE),
+                context.getStateStore(MemstreamTopology.PENDING_CHUNKS_STORE));
         this.admission = new ChunkAdmission(runtime.tokenizer(), runtime.manifest().chunkLength());
         this.step = new BatchStep(memory, pending, runtime, codec, metrics,
                 context::forward, context::currentSystemTimeMs, config.batchMerge(),

@@ -24,6 +24,9 @@ import java.util.Properties;
  *     model call on one shared session ({@link io.memstream.model.MergingStepper})
  * @param batchOverlap whether full batches run on a model thread of their own while the stream thread
  *     goes on polling, queueing and committing (results applied on the stream thread, in order)
+ * @param memoryCacheMaxBytes per task, the bytes of stream memories kept on the heap as last written
+ *     or read, so that a chunk's reads of its memory seldom reach RocksDB ({@link MemoryStates});
+ *     0 reads every one from the store
  */
 public record TopologyConfig(
         String inputTopic,
@@ -37,7 +40,8 @@ public record TopologyConfig(
         FingerprintMismatch fingerprintMismatch,
         StateDtype stateDtype,
         boolean batchMerge,
-        boolean batchOverlap) {
+        boolean batchOverlap,
+        long memoryCacheMaxBytes) {
 
     public static final String INPUT_TOPIC = "input.topic";
     public static final String OUTPUT_TOPIC = "output.topic";
@@ -51,10 +55,16 @@ public record TopologyConfig(
     public static final String STATE_DTYPE = "state.dtype";
     public static final String BATCH_MERGE = "batch.merge";
     public static final String BATCH_OVERLAP = "batch.overlap";
+    public static final String MEMORY_CACHE_MAX_BYTES = "memory.cache.max.bytes";
+    /**
+     * 4 MiB per task: 512 states of the default model (8 KB each), room for every stream queued at a
+     * batch size of 32 and for the streams whose next chunk follows within a few hundred chunks.
+     */
+    public static final long DEFAULT_MEMORY_CACHE_MAX_BYTES = 4L << 20;
     /** Every key this class reads; they are not passed on to Kafka. */
     public static final java.util.Set<String> KEYS = java.util.Set.of(INPUT_TOPIC, OUTPUT_TOPIC, DLQ_TOPIC,
             BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RECORD_MAX_BYTES, GAP_POLICY, MEMORY_TTL_MS, FINGERPRINT_MISMATCH,
-            STATE_DTYPE, BATCH_MERGE, BATCH_OVERLAP);
+            STATE_DTYPE, BATCH_MERGE, BATCH_OVERLAP, MEMORY_CACHE_MAX_BYTES);
 
     /** A seq jump (say 3 after 1): accepted and counted, or sent to the dead-letter topic. */
     public enum GapPolicy { ACCEPT, REJECT }
@@ -84,12 +94,12 @@ public record TopologyConfig(
         }
     }
 
-    /** The settings before {@code state.dtype}, {@code batch.merge} and {@code batch.overlap} existed. */
+    /** The settings before {@code state.dtype}, {@code batch.merge}, {@code batch.overlap} and the memory cache existed. */
     public TopologyConfig(String inputTopic, String outputTopic, String dlqTopic, int batchMaxSize,
                           Duration batchMaxWait, int recordMaxBytes, GapPolicy gapPolicy, Duration memoryTtl,
                           FingerprintMismatch fingerprintMismatch) {
         this(inputTopic, outputTopic, dlqTopic, batchMaxSize, batchMaxWait, recordMaxBytes, gapPolicy, memoryTtl,
-                fingerprintMismatch, StateDtype.FLOAT32, false, false);
+                fingerprintMismatch, StateDtype.FLOAT32, false, false, DEFAULT_MEMORY_CACHE_MAX_BYTES);
     }
 
     public TopologyConfig {
@@ -108,6 +118,10 @@ public record TopologyConfig(
         if (gapPolicy == null || fingerprintMismatch == null || stateDtype == null) {
             throw new IllegalArgumentException(GAP_POLICY + ", " + FINGERPRINT_MISMATCH + " and " + STATE_DTYPE
                     + " must be set");
+        }
+        if (memoryCacheMaxBytes < 0) {
+            throw new IllegalArgumentException(MEMORY_CACHE_MAX_BYTES + " must be 0 (off) or positive, got "
+                    + memoryCacheMaxBytes);
         }
         if (memoryTtl == null || memoryTtl.isNegative()) {
             throw new IllegalArgumentException(MEMORY_TTL_MS + " must be 0 (off) or positive, got " + memoryTtl);
@@ -136,7 +150,8 @@ public record TopologyConfig(
                 parseEnum(props, FINGERPRINT_MISMATCH, FingerprintMismatch.class, FingerprintMismatch.RESET),
                 parseEnum(props, STATE_DTYPE, StateDtype.class, StateDtype.FLOAT32),
                 parseBoolean(props, BATCH_MERGE, false),
-                parseBoolean(props, BATCH_OVERLAP, true));
+                parseBoolean(props, BATCH_OVERLAP, true),
+                parseLong(props, MEMORY_CACHE_MAX_BYTES, DEFAULT_MEMORY_CACHE_MAX_BYTES, 0, Long.MAX_VALUE));
     }
 
     private static void requireTopic(String key, String value) {

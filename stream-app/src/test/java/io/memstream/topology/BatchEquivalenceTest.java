@@ -43,6 +43,15 @@ class BatchEquivalenceTest {
         assertTrue(batchMax > 1 && batchMax <= 32, "batch size metric " + batchMax);
     }
 
+    /** The memory cache changes no output: every state read from RocksDB gives the same continuations. */
+    @Test
+    void readingEveryMemoryFromTheStoreGivesTheSameContinuations() {
+        Map<String, List<Continuation>> cached = runStreams(Map.of(TopologyConfig.BATCH_MAX_SIZE, "8"));
+        Map<String, List<Continuation>> uncached = runStreams(Map.of(TopologyConfig.BATCH_MAX_SIZE, "8",
+                TopologyConfig.MEMORY_CACHE_MAX_BYTES, "0"));
+        assertSameContinuations(cached, uncached);
+    }
+
     /**
      * batch.overlap: full batches run on the model worker while later chunks, of the same streams
      * too, queue behind them; per stream the same continuations as taking turns, none lost or doubled.

@@ -313,9 +313,15 @@ class MemoryProcessorTest {
         }
     }
 
+    /**
+     * This and the next test write another model's state into the store behind the running
+     * processor, which in a deployment only a restore does, before the processor starts: so the
+     * memory cache is off.
+     */
     @Test
     void foreignMemoryIsResetWithPolicyReset() {
-        try (TopologyHarness h = TopologyHarness.perRecord()) {
+        try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.BATCH_MAX_SIZE, "1",
+                TopologyConfig.MEMORY_CACHE_MAX_BYTES, "0"))) {
             h.send(text("fresh", 1, TEXTS[1]));
             h.send(text("old", 0, TEXTS[0]));
             MemoryState m = h.memory().get("old");
@@ -333,7 +339,7 @@ class MemoryProcessorTest {
     @Test
     void foreignMemoryFailsTheTaskWithPolicyFail() {
         try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.BATCH_MAX_SIZE, "1",
-                TopologyConfig.FINGERPRINT_MISMATCH, "fail"))) {
+                TopologyConfig.FINGERPRINT_MISMATCH, "fail", TopologyConfig.MEMORY_CACHE_MAX_BYTES, "0"))) {
             h.send(text("old", 0, TEXTS[0]));
             h.readAll();
             MemoryState m = h.memory().get("old");
@@ -344,7 +350,8 @@ class MemoryProcessorTest {
             assertTrue(h.output.isEmpty());
         }
         // the same when the mismatch is met by a batch (a punctuation) rather than at intake
-        try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.FINGERPRINT_MISMATCH, "fail"))) {
+        try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.FINGERPRINT_MISMATCH, "fail",
+                TopologyConfig.MEMORY_CACHE_MAX_BYTES, "0"))) {
             h.send(text("old", 0, TEXTS[0]));
             h.tick();
             h.send(text("old", 1, TEXTS[1]));

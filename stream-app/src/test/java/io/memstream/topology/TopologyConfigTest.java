@@ -35,10 +35,11 @@ class TopologyConfigTest {
     void parsesEveryKey() {
         TopologyConfig c = TopologyConfig.fromProperties(props("input.topic", "in", "output.topic", "out",
                 "dlq.topic", "dead", "batch.max.size", "7", "batch.max.wait.ms", "15", "record.max.bytes", "999",
-                "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail", "batch.overlap", "false"));
+                "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail", "batch.overlap", "false",
+                "memory.cache.max.bytes", "0"));
         assertEquals(new TopologyConfig("in", "out", "dead", 7, Duration.ofMillis(15), 999,
                 TopologyConfig.GapPolicy.REJECT, Duration.ZERO, TopologyConfig.FingerprintMismatch.FAIL,
-                TopologyConfig.StateDtype.FLOAT32, false, false), c);
+                TopologyConfig.StateDtype.FLOAT32, false, false, 0), c);
     }
 
     @Test
@@ -48,6 +49,7 @@ class TopologyConfigTest {
         assertMessage("gap.policy must be one of accept|reject, got 'skip'", "gap.policy", "skip");
         assertMessage("fingerprint.mismatch must be one of reset|fail, got 'ignore'", "fingerprint.mismatch", "ignore");
         assertMessage("memory.ttl.ms must be between 0 and", "memory.ttl.ms", "-1");
+        assertMessage("memory.cache.max.bytes must be between 0 and", "memory.cache.max.bytes", "-1");
         assertMessage("input.topic must differ", "input.topic", "memstream.dlq");
     }
 
