@@ -196,7 +196,7 @@ final class BatchStep {
             } else {
                 memory.put(id, codec.encode(out.nextState()[i], lastSeq, chunksAbsorbed, tokensAbsorbed, now));
             }
-            pending.pop(id, queue);
+            pending.pop(id, queue, head);
         }
     }
 

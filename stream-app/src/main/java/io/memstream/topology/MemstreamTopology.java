@@ -20,7 +20,10 @@ public final class MemstreamTopology {
 
     /** Stream id → {@code MemoryState}; persistent RocksDB, changelogged. */
     public static final String MEMORY_STORE = "memory";
-    /** Stream id → {@code PendingStream}: the queue of accepted chunks waiting for their batch, changelogged. */
+    /**
+     * Stream id → {@code PendingStream}: what a record absorbed over several batches has absorbed so
+     * far, while it has parts queued ({@link PendingQueue}); changelogged.
+     */
     public static final String PENDING_STORE = "pending";
     /** Stream id + '/' + queue index → {@code PendingChunk}: the queued model chunks, changelogged. */
     public static final String PENDING_CHUNKS_STORE = "pending-chunks";

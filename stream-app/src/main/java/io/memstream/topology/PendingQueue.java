@@ -3,6 +3,7 @@ package io.memstream.topology;
 import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,39 +16,87 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The per-stream queues of accepted model chunks, over two changelogged stores: one small
- * {@link PendingStream} per stream (counters, seq bookkeeping) and one {@link PendingChunk} per
- * queued model chunk. Absorbing a chunk deletes one entry and rewrites the small header, so the
- * changelog traffic stays linear in the input even for a record split into many model chunks.
+ * The per-stream queues of accepted model chunks, over two changelogged stores: one
+ * {@link PendingChunk} per queued model chunk (key: stream id and queue index) and, while a stream's
+ * oldest queued record is absorbed over several batches (it is longer than the model's chunk), one
+ * {@link PendingStream} with what its parts absorbed so far. Queueing a chunk writes one entry and
+ * absorbing it deletes one, so the changelog traffic stays linear in the input even for a record
+ * split into many model chunks.
  *
- * <p>The headers are also kept in a sorted map on the heap, read from the store when the task's
- * processor starts (after the store is restored) and written through with it: the queue is read
- * for every record and every batch, and reading the store's iterators copies its whole key set and
- * decodes every header they pass (taking a batch's heads alone was 9% of the stream thread's
- * samples in a profiled warm run, bench/results/run-l/profile/17562ad_warm.*). No gain was seen warm, a little at
- * batch 1 (docs/PERFORMANCE.md, "Run L"). The store stays what a restart restores; only this class
- * writes either.
+ * <p>Each stream's queue header (head and next index, last seq, the head record's progress) lives
+ * in a sorted map on the heap, rebuilt from the stores when the task's processor starts (after they
+ * are restored): the indexes, the last seq and whether it closed the stream are those of the chunks
+ * queued, so only the progress needs entries of its own. The queue is read for every record and
+ * every batch, and reading the store's iterators copies its whole key set and decodes every entry
+ * they pass (taking a batch's heads alone was 9% of the stream thread's samples in a profiled warm
+ * run, bench/results/run-l/profile/17562ad_warm.*). Until the headers were derived, every chunk also
+ * wrote its stream's header into the store when queued and deleted or rewrote it when absorbed: two
+ * more changelog records per chunk. Only this class writes either store.
  */
 final class PendingQueue {
 
     /** A stream's oldest queued model chunk. */
     record Head(String streamId, PendingChunk chunk) { }
 
-    private final KeyValueStore<String, PendingStream> streams;
+    /** What follows the stream id in a chunk key: '/' and 16 hex digits ({@link #chunkKey}). */
+    private static final int INDEX_SUFFIX = 17;
+
+    private final KeyValueStore<String, PendingStream> progress;
     private final KeyValueStore<String, PendingChunk> chunks;
-    /** Every header in {@link #streams}, by stream id; never handed out, only copies. */
+    /** Every stream with chunks queued, by stream id; never handed out, only copies. */
     private final NavigableMap<String, PendingStream> headers = new TreeMap<>();
+    /** The streams that have an entry in {@link #progress}. */
+    private final Set<String> withProgress = new HashSet<>();
     /** Last stream served: a scheduling hint only, so it lives in memory and may be lost. */
     private String cursor;
 
-    PendingQueue(KeyValueStore<String, PendingStream> streams, KeyValueStore<String, PendingChunk> chunks) {
-        this.streams = streams;
+    /**
+     * Opens the queues on the stores as restored: each stream's header from its queued chunks, the
+     * head record's progress from {@code progress}. An older memstream wrote an entry there for every
+     * queued stream, its progress included: those are read the same way, and each goes when its
+     * stream next finishes absorbing a record.
+     */
+    PendingQueue(KeyValueStore<String, PendingStream> progress, KeyValueStore<String, PendingChunk> chunks) {
+        this.progress = progress;
         this.chunks = chunks;
-        try (KeyValueIterator<String, PendingStream> it = streams.all()) {
+        try (KeyValueIterator<String, PendingChunk> it = chunks.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, PendingChunk> kv = it.next();
+                restored(kv.key, kv.value);
+            }
+        }
+        try (KeyValueIterator<String, PendingStream> it = progress.all()) {
             while (it.hasNext()) {
                 KeyValue<String, PendingStream> kv = it.next();
-                headers.put(kv.key, kv.value);
+                withProgress.add(kv.key);
+                PendingStream q = headers.get(kv.key);
+                if (q != null) {
+                    q.setHeadBits(kv.value.getHeadBits());
+                    q.setHeadByteTokens(kv.value.getHeadByteTokens());
+                    q.setHeadMillis(kv.value.getHeadMillis());
+                }
             }
+        }
+    }
+
+    /** Widens the header of a restored chunk's stream to take the chunk in (keys come in any order). */
+    private void restored(String key, PendingChunk chunk) {
+        if (key.length() < INDEX_SUFFIX || key.charAt(key.length() - INDEX_SUFFIX) != '/') {
+            throw new IllegalStateException("pending chunk key '" + key + "' is not a stream id, '/' and an index");
+        }
+        String streamId = key.substring(0, key.length() - INDEX_SUFFIX);
+        long index = Long.parseUnsignedLong(key.substring(key.length() - INDEX_SUFFIX + 1), 16);
+        PendingStream q = headers.get(streamId);
+        if (q == null) {
+            headers.put(streamId, new PendingStream(chunk.getSeq(), chunk.getEndOfStream(), index, index + 1,
+                    0.0, 0L, 0.0));
+            return;
+        }
+        q.setHeadIndex(Math.min(q.getHeadIndex(), index));
+        if (index >= q.getNextIndex()) {
+            q.setNextIndex(index + 1);
+            q.setLastSeq(chunk.getSeq());
+            q.setLastEndOfStream(chunk.getEndOfStream());
         }
     }
 
@@ -75,7 +124,7 @@ final class PendingQueue {
         q.setNextIndex(index);
         q.setLastSeq(seq);
         q.setLastEndOfStream(parts.get(parts.size() - 1).getEndOfStream());
-        putHeader(streamId, q);
+        headers.put(streamId, copy(q));
     }
 
     /**
@@ -152,25 +201,24 @@ final class PendingQueue {
     }
 
     /**
-     * Removes a stream's head chunk after it was absorbed; {@code queue} carries the updated
-     * accumulators. Returns true when the stream has nothing queued any more.
+     * Removes a stream's head chunk, {@code absorbed}, after it was absorbed; {@code queue} (from
+     * {@link #get}) carries the head record's updated progress. While the record has parts left its
+     * progress is stored, and when it is done the entry goes.
      */
-    boolean pop(String streamId, PendingStream queue) {
+    void pop(String streamId, PendingStream queue, PendingChunk absorbed) {
         chunks.delete(chunkKey(streamId, queue.getHeadIndex()));
         queue.setHeadIndex(queue.getHeadIndex() + 1);
-        if (queue.getHeadIndex() == queue.getNextIndex()) {
-            streams.delete(streamId);
-            headers.remove(streamId);
-            return true;
+        if (absorbed.getPart() < absorbed.getParts() - 1) {
+            progress.put(streamId, queue);
+            withProgress.add(streamId);
+        } else if (withProgress.remove(streamId)) {
+            progress.delete(streamId);
         }
-        putHeader(streamId, queue);
-        return false;
-    }
-
-    /** Writes a header to the store, then to the heap's map, which keeps {@code queue} as it is now. */
-    private void putHeader(String streamId, PendingStream queue) {
-        streams.put(streamId, queue);
-        headers.put(streamId, copy(queue));
+        if (queue.getHeadIndex() == queue.getNextIndex()) {
+            headers.remove(streamId);
+        } else {
+            headers.put(streamId, copy(queue));
+        }
     }
 
     /** Field by field: Avro's builder copy boxes and checks each field, on every record. */

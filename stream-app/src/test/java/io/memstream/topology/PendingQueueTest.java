@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.model.TestModels;
+import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,12 +32,13 @@ class PendingQueueTest {
                 writer.append(id, writer.get(id), 1, admission.split(text(id, 1, MemoryProcessorTest.TEXTS[1])));
             }
             // absorb a's first chunk and all of d's
+            assertTrue(head(writer, "a").getParts() > 1, "a's first record is absorbed over several batches");
             PendingStream a = writer.get("a");
             a.setHeadBits(1.5);
-            assertFalse(writer.pop("a", a));
-            PendingStream d = writer.get("d");
-            while (!writer.pop("d", d)) {
-                d = writer.get("d");
+            writer.pop("a", a, head(writer, "a"));
+            assertTrue(writer.isQueued("a"));
+            while (writer.isQueued("d")) {
+                writer.pop("d", writer.get("d"), head(writer, "d"));
             }
             writer.get("b").setHeadBits(99.0); // a caller's copy: changes nothing queued
             assertEquals(0.0, writer.get("b").getHeadBits());
@@ -77,7 +80,7 @@ class PendingQueueTest {
             while (!(heads = queue.headsBefore(marks, 8, Set.of("b"))).isEmpty()) {
                 assertEquals(List.of("a", "c"), ids(heads));
                 for (PendingQueue.Head head : heads) {
-                    queue.pop(head.streamId(), queue.get(head.streamId()));
+                    queue.pop(head.streamId(), queue.get(head.streamId()), head.chunk());
                     popped.merge(head.streamId(), 1, Integer::sum);
                 }
             }
@@ -90,6 +93,70 @@ class PendingQueueTest {
 
     private static List<String> ids(List<PendingQueue.Head> heads) {
         return heads.stream().map(PendingQueue.Head::streamId).toList();
+    }
+
+    /**
+     * What is stored: a chunk per queued model chunk, and an entry of progress only for a stream
+     * whose head record is part absorbed, gone once the record is; a queue opened on the stores
+     * takes an older memstream's entry (one per queued stream) as that stream's progress.
+     */
+    @Test
+    void onlyAPartAbsorbedRecordLeavesAnEntryBesideItsChunks() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue queue = open(h);
+            KeyValueStore<String, PendingStream> progress = h.driver.getKeyValueStore(MemstreamTopology.PENDING_STORE);
+            ChunkAdmission admission = new ChunkAdmission(TestModels.tinyRuntime().tokenizer(), 16);
+            List<PendingChunk> longRecord = admission.split(text("long", 0, MemoryProcessorTest.TEXTS[0]));
+            List<PendingChunk> shortRecord = admission.split(text("short", 0, "hi"));
+            assertTrue(longRecord.size() >= 3);
+            assertEquals(1, shortRecord.size());
+            queue.append("long", null, 0, longRecord);
+            queue.append("short", null, 0, shortRecord);
+            queue.append("short", queue.get("short"), 1, admission.split(text("short", 1, "ho")));
+            assertEquals(0, count(progress), "nothing absorbed, no progress");
+
+            queue.pop("short", queue.get("short"), head(queue, "short"));
+            assertEquals(0, count(progress), "a whole record absorbed leaves no progress");
+            PendingStream q = queue.get("long");
+            q.setHeadBits(2.5);
+            q.setHeadByteTokens(7L);
+            queue.pop("long", q, head(queue, "long"));
+            assertEquals(2.5, progress.get("long").getHeadBits());
+
+            PendingQueue reopened = open(h);
+            assertEquals(queue.get("long"), reopened.get("long"));
+            assertEquals(queue.get("short"), reopened.get("short"));
+            assertEquals(1, reopened.get("short").getLastSeq());
+            while (reopened.isQueued("long")) {
+                reopened.pop("long", reopened.get("long"), head(reopened, "long"));
+            }
+            assertEquals(0, count(progress), "the record is done: its progress entry is gone");
+
+            // An older memstream's header for "short" (every queued stream had one): read as its progress.
+            progress.put("short", new PendingStream(1L, false, 1L, 2L, 0.75, 3L, 4.0));
+            PendingQueue upgraded = open(h);
+            assertEquals(0.75, upgraded.get("short").getHeadBits());
+            assertEquals(1L, upgraded.get("short").getHeadIndex());
+            upgraded.pop("short", upgraded.get("short"), head(upgraded, "short"));
+            assertEquals(0, count(progress), "and dropped once its record is absorbed");
+            assertFalse(upgraded.isQueued("short"));
+        }
+    }
+
+    private static PendingChunk head(PendingQueue queue, String streamId) {
+        return queue.heads(64).stream().filter(h -> h.streamId().equals(streamId)).findFirst()
+                .orElseThrow().chunk();
+    }
+
+    private static long count(KeyValueStore<String, ?> store) {
+        long n = 0;
+        try (var it = store.all()) {
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     private static PendingQueue open(TopologyHarness h) {

@@ -124,7 +124,7 @@ final class TopologyHarness implements AutoCloseable {
     }
 
     private boolean hasQueued() {
-        try (var it = driver.getKeyValueStore(MemstreamTopology.PENDING_STORE).all()) {
+        try (var it = driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE).all()) {
             return it.hasNext();
         }
     }
