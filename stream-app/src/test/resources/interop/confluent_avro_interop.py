@@ -17,6 +17,7 @@ import time
 import uuid
 
 from confluent_kafka.avro import CachedSchemaRegistryClient, loads
+from confluent_kafka.avro.error import ClientError
 from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
 from confluent_kafka import Consumer, Producer
 
@@ -38,6 +39,21 @@ def with_timestamp(record):
     return record
 
 
+def encode(serializer, topic, schema, record, attempts=5):
+    """Confluent's serializer, registering the schema on first use. The test registry (Apicurio on
+    H2) answers a registration that races another one with HTTP 500 now and then (a duplicate key in
+    its content table, a lock timeout); Confluent's Python client does not retry server errors, so
+    this does, as memstream's own client does."""
+    for attempt in range(attempts):
+        try:
+            return serializer.encode_record_with_schema(topic, schema, record)
+        except ClientError as e:
+            if attempt == attempts - 1 or "Error code:5" not in str(e):
+                raise
+            print("registry server error, retrying: %s" % str(e)[:200], file=sys.stderr, flush=True)
+            time.sleep(0.5 * (attempt + 1))
+
+
 def produce(serializer, bootstrap, topic, schema_file):
     with open(schema_file, encoding="utf-8") as f:
         schema = loads(f.read())
@@ -52,7 +68,7 @@ def produce(serializer, bootstrap, topic, schema_file):
     for line in sys.stdin:
         if line.strip():
             entry = json.loads(line)
-            value = serializer.encode_record_with_schema(topic, schema, with_timestamp(entry["value"]))
+            value = encode(serializer, topic, schema, with_timestamp(entry["value"]))
             producer.produce(topic, key=entry["key"].encode("utf-8"), value=value, on_delivery=delivered)
             count += 1
     if producer.flush(30) != 0 or failures:
@@ -95,7 +111,7 @@ def main():
         for line in sys.stdin:
             if line.strip():
                 record = with_timestamp(json.loads(line))
-                print(serializer.encode_record_with_schema(topic, schema, record).hex(), flush=True)
+                print(encode(serializer, topic, schema, record).hex(), flush=True)
     elif mode == "produce":
         produce(serializer, sys.argv[3], sys.argv[4], sys.argv[5])
     elif mode == "consume":
