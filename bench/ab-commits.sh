@@ -22,10 +22,14 @@ jar() { # jar REV: builds REV's jar once, prints its path
 }
 old_jar="$(jar "$old")"
 new_jar="$(jar "$new")"
+old_rev="$(git rev-parse --short "$old")"
+new_rev="$(git rev-parse --short "$new")"
 for round in $(seq 1 "$rounds"); do
   for side in old new; do
     j="${side}_jar"
-    java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar "${!j}" bench "$@" --out "$out/${name}_${side}_$round.json"
+    r="${side}_rev"
+    java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -Dmemstream.source.rev="${!r}" -jar "${!j}" bench "$@" \
+        --out "$out/${name}_${side}_$round.json"
   done
 done
 echo "bench: $name, $old against $new, in $out" >&2

@@ -68,11 +68,26 @@ def cpu_model(cpuinfo: str = "/proc/cpuinfo"):
     return None
 
 
+def source_rev(root: str = ROOT):
+    """The checkout's git revision ("-dirty" with uncommitted changes), None outside a git checkout."""
+    import subprocess
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
 def environment() -> dict:
-    return {"command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
-            "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            "cpus": os.cpu_count(), "cpu_model": cpu_model(), "load_average_at_start": os.getloadavg()[0],
-            "python": platform.python_version()}
+    env = {"command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+           "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+           "cpus": os.cpu_count(), "cpu_model": cpu_model(), "load_average_at_start": os.getloadavg()[0],
+           "python": platform.python_version()}
+    rev = source_rev()
+    if rev:
+        env["source_rev"] = rev
+    return env
 
 
 def write(path: str, result: dict) -> None:

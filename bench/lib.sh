@@ -14,9 +14,14 @@ bench_py="${BENCH_PYTHON:-$(cat model-export/.python 2>/dev/null || echo model-e
 bench_threads="${BENCH_THREADS:-2}"
 bench_model="${BENCH_MODEL:-models/default}"
 
+# The checkout's revision, which each result records (environment.source_rev; "-dirty" when the tree
+# has uncommitted changes). The jar is what ./mvnw package last built from it.
+bench_rev="$(git describe --always --dirty 2>/dev/null || echo unknown)"
+
 # The jar, with C1 alone as the launcher runs the JVM (bench/jit-tiers.sh says why); and memstream
 # bench on it for the model under test.
-memstream_java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar)
+memstream_java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -Dmemstream.source.rev="$bench_rev"
+                -jar stream-app/target/memstream.jar)
 memstream_bench=("${memstream_java[@]}" bench --model "$bench_model")
 
 # engine_and_baselines OUT [SUFFIX]: 1. the engine alone, then 2. the same model in Python (the ratio

@@ -37,7 +37,8 @@ def median_of(values, fmt):
 def env_line(r):
     e = r["environment"]
     cpus = f"{e['cpus']} CPUs" + (f" ({e['cpu_model']})" if e.get("cpu_model") else "")
-    return (f"_`{e['command']}` — {e.get('started_at', '')[:19]}Z, {cpus}, load average "
+    rev = f" at {e['source_rev']}" if e.get("source_rev") else ""
+    return (f"_`{e['command']}`{rev} — {e.get('started_at', '')[:19]}Z, {cpus}, load average "
             f"{e['load_average_at_start']:.1f} at start / {e.get('load_average_at_end', float('nan')):.1f} at end_")
 
 

@@ -20,8 +20,17 @@ def test_no_model_name_or_no_file_gives_none(tmp_path):
     assert common.cpu_model(str(tmp_path / "absent")) is None
 
 
+def test_the_source_revision_is_the_checkouts_and_none_outside_one(tmp_path):
+    import subprocess
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=common.ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    assert common.source_rev().startswith(head)
+    assert common.source_rev(str(tmp_path)) is None
+
+
 def test_the_report_names_the_cpu_when_the_result_does():
     env = {"command": "x", "started_at": "2026-12-06T20:00:00", "cpus": 2, "load_average_at_start": 1.0,
            "load_average_at_end": 2.0}
     assert "2 CPUs," in report.env_line({"environment": env})
     assert "2 CPUs (AMD EPYC 7B13)," in report.env_line({"environment": dict(env, cpu_model="AMD EPYC 7B13")})
+    assert "`x` at 5567049 —" in report.env_line({"environment": dict(env, source_rev="5567049")})

@@ -18,6 +18,8 @@ import java.util.Map;
 public final class BenchOutput {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** System property naming the git revision the jar was built from. */
+    static final String SOURCE_REV_PROPERTY = "memstream.source.rev";
 
     private BenchOutput() { }
 
@@ -39,6 +41,12 @@ public final class BenchOutput {
         env.put("cpu_model", cpuModel(Path.of("/proc/cpuinfo")));
         env.put("load_average_at_start", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         env.put("java", System.getProperty("java.version"));
+        // Which code ran: the bench scripts pass the revision the jar was built from (bench/lib.sh,
+        // bench/ab-commits.sh); absent when the jar is started some other way.
+        String rev = System.getProperty(SOURCE_REV_PROPERTY);
+        if (rev != null && !rev.isBlank()) {
+            env.put("source_rev", rev);
+        }
         return env;
     }
 

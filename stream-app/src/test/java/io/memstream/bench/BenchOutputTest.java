@@ -1,10 +1,12 @@
 package io.memstream.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +27,23 @@ class BenchOutputTest {
                 model name\t: Some Other CPU
                 """);
         assertEquals("AMD EPYC 7B13", BenchOutput.cpuModel(cpuinfo));
+    }
+
+    @Test
+    void theEnvironmentNamesTheRevisionTheBenchScriptsPass() {
+        String before = System.getProperty(BenchOutput.SOURCE_REV_PROPERTY);
+        try {
+            System.clearProperty(BenchOutput.SOURCE_REV_PROPERTY);
+            assertFalse(BenchOutput.environment(List.of("bench")).containsKey("source_rev"));
+            System.setProperty(BenchOutput.SOURCE_REV_PROPERTY, "5567049-dirty");
+            assertEquals("5567049-dirty", BenchOutput.environment(List.of("bench")).get("source_rev"));
+        } finally {
+            if (before == null) {
+                System.clearProperty(BenchOutput.SOURCE_REV_PROPERTY);
+            } else {
+                System.setProperty(BenchOutput.SOURCE_REV_PROPERTY, before);
+            }
+        }
     }
 
     @Test
