@@ -28,7 +28,7 @@ for round in $(seq 1 "$rounds"); do
   for side in old new; do
     j="${side}_jar"
     r="${side}_rev"
-    java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -Dmemstream.source.rev="${!r}" -jar "${!j}" bench "$@" \
+    "${memstream_jvm[@]}" -Dmemstream.source.rev="${!r}" -jar "${!j}" bench "$@" \
         --out "$out/${name}_${side}_$round.json"
   done
 done

@@ -18,10 +18,10 @@ bench_model="${BENCH_MODEL:-models/default}"
 # has uncommitted changes). The jar is what ./mvnw package last built from it.
 bench_rev="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 
-# The jar, with C1 alone as the launcher runs the JVM (bench/jit-tiers.sh says why); and memstream
-# bench on it for the model under test.
-memstream_java=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -Dmemstream.source.rev="$bench_rev"
-                -jar stream-app/target/memstream.jar)
+# The JVM with C1 alone, as the launcher runs it (bench/jit-tiers.sh says why), and the user's JAVA_OPTS;
+# the jar on it, naming the revision it was built from; and memstream bench on it for the model under test.
+memstream_jvm=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-})
+memstream_java=("${memstream_jvm[@]}" -Dmemstream.source.rev="$bench_rev" -jar stream-app/target/memstream.jar)
 memstream_bench=("${memstream_java[@]}" bench --model "$bench_model")
 
 # engine_and_baselines OUT [SUFFIX]: 1. the engine alone, then 2. the same model in Python (the ratio

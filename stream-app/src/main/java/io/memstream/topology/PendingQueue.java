@@ -38,8 +38,10 @@ final class PendingQueue {
     /** A stream's oldest queued model chunk. */
     record Head(String streamId, PendingChunk chunk) { }
 
-    /** What follows the stream id in a chunk key: '/' and 16 hex digits ({@link #chunkKey}). */
-    private static final int INDEX_SUFFIX = 17;
+    /** Hex digits of the queue index in a chunk key ({@link #chunkKey}). */
+    private static final int INDEX_DIGITS = 16;
+    /** What follows the stream id in a chunk key: '/' and the index. */
+    private static final int INDEX_SUFFIX = INDEX_DIGITS + 1;
 
     private final KeyValueStore<String, PendingStream> progress;
     private final KeyValueStore<String, PendingChunk> chunks;
@@ -234,8 +236,8 @@ final class PendingQueue {
      */
     static String chunkKey(String streamId, long index) {
         String hex = Long.toHexString(index);
-        StringBuilder key = new StringBuilder(streamId.length() + 17).append(streamId).append('/');
-        for (int i = hex.length(); i < 16; i++) {
+        StringBuilder key = new StringBuilder(streamId.length() + INDEX_SUFFIX).append(streamId).append('/');
+        for (int i = hex.length(); i < INDEX_DIGITS; i++) {
             key.append('0');
         }
         return key.append(hex).toString();

@@ -94,14 +94,6 @@ public record TopologyConfig(
         }
     }
 
-    /** The settings before {@code state.dtype}, {@code batch.merge}, {@code batch.overlap} and the memory cache existed. */
-    public TopologyConfig(String inputTopic, String outputTopic, String dlqTopic, int batchMaxSize,
-                          Duration batchMaxWait, int recordMaxBytes, GapPolicy gapPolicy, Duration memoryTtl,
-                          FingerprintMismatch fingerprintMismatch) {
-        this(inputTopic, outputTopic, dlqTopic, batchMaxSize, batchMaxWait, recordMaxBytes, gapPolicy, memoryTtl,
-                fingerprintMismatch, StateDtype.FLOAT32, false, false, DEFAULT_MEMORY_CACHE_MAX_BYTES);
-    }
-
     public TopologyConfig {
         requireTopic(INPUT_TOPIC, inputTopic);
         requireTopic(OUTPUT_TOPIC, outputTopic);
