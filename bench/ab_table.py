@@ -44,7 +44,7 @@ def row(r):
         "seconds_p99_over_250ms": seconds_over(r.get("latency_by_second") or [], 250.0),
         "model_cores": groups["model threads"],
         "stream_thread_cores": groups["stream threads"],
-        "broker_cores": groups.get("broker (and other java threads)"),
+        "broker_cores": broker_cores(groups),
         "network_thread_cores": groups.get("kafka client network threads"),
         "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
         "ort_pool_cores": round(max(pools, 0.0), 3),
@@ -52,6 +52,14 @@ def row(r):
         "commits_per_s": thread.get("commit_rate"),
         "punctuate_ratio": thread.get("punctuate_ratio"),
     }
+
+
+def broker_cores(groups):
+    """The broker's cores: its threads in memstream's JVM, or its own JVM's (bench e2e --broker-jvm)."""
+    inside = groups.get("broker (and other java threads)")
+    if "broker process" in groups:
+        return round(groups["broker process"] + (inside or 0.0), 3)
+    return inside
 
 
 def main():

@@ -144,7 +144,8 @@ def cpu_cores(r):
     g, native = c["cores_by_group"], c.get("unlisted_known_native_cores", {})
     jit = native.get("jit")
     model = g.get("model threads", g.get("model step parts"))  # the older name, before batch.overlap
-    return (f"{model:.2f} / {g['stream threads']:.2f} / {g['broker (and other java threads)']:.2f} / "
+    broker = g["broker (and other java threads)"] + g.get("broker process", 0.0)  # its own JVM with --broker-jvm
+    return (f"{model:.2f} / {g['stream threads']:.2f} / {broker:.2f} / "
             f"{'' if jit is None else f'{jit:.2f}'} / {c.get('process_cores', 0):.2f}")
 
 

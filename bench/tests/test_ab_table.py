@@ -54,3 +54,9 @@ def test_a_generating_runs_engine_alone_is_its_absorb_rate_with_generation():
     r = result(0.1, 400.0, 0.05, {})
     r["engine_alone"] = {"batch_1": {"absorbed_tokens_per_s_with_generation": 34094.0, "generated_tokens_per_s": 18047.2}}
     assert ab_table.row(r)["engine_alone_tokens_per_s"] == 34094
+
+
+def test_a_broker_in_its_own_jvm_counts_that_process_and_its_threads_left_in_memstreams():
+    r = result(0.1, 1000.0, 0.05, {})
+    r["cpu"]["cores_by_group"].update({"broker (and other java threads)": 0.01, "broker process": 0.12})
+    assert ab_table.row(r)["broker_cores"] == 0.13

@@ -104,3 +104,10 @@ def test_java_against_pytorch_repeats_are_judged_on_their_median(tmp_path):
     write(d, "python_baseline_repeat2.json", step(1.40))
     java = row(report.targets(d), "Java")
     assert "both spinning: 1.47x (median of 1.47x, 1.55x, 1.40x)" in java and java.endswith("| **no** |")
+
+
+def test_the_broker_cores_include_its_own_jvm_when_it_ran_apart():
+    r = {"cpu": {"process_cores": 1.7, "unlisted_known_native_cores": {"jit": 0.01},
+                 "cores_by_group": {"model threads": 1.5, "stream threads": 0.12,
+                                    "broker (and other java threads)": 0.02, "broker process": 0.11}}}
+    assert report.cpu_cores(r) == "1.50 / 0.12 / 0.13 / 0.01 / 1.70"

@@ -89,7 +89,7 @@ public final class Benchmarks {
         return result;
     }
 
-    /** memstream end to end on a real broker in this JVM, then the engine alone at the same batch size. */
+    /** memstream end to end on a real broker (in this JVM or its own), then the engine alone at the same batch size. */
     public static Map<String, Object> endToEnd(Path modelDir, int threads, EndToEndSettings e, Path out,
                                                List<String> command) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
@@ -103,10 +103,11 @@ public final class Benchmarks {
     /** The end-to-end benchmark's knobs; {@code rate} 0 publishes everything ahead. */
     public record EndToEndSettings(int streams, int chunks, int chunkBytes, int newTokens, double rate,
                                    int partitions, int streamThreads, Map<String, String> overrides,
-                                   double engineSeconds, double pacedWarmupSeconds, double aheadWarmupSeconds) {
+                                   double engineSeconds, double pacedWarmupSeconds, double aheadWarmupSeconds,
+                                   boolean brokerJvm) {
         EndToEndBench.Settings toSettings() {
             return new EndToEndBench.Settings(streams, chunks, chunkBytes, newTokens, rate, partitions, streamThreads,
-                    overrides, engineSeconds, pacedWarmupSeconds, aheadWarmupSeconds);
+                    overrides, engineSeconds, pacedWarmupSeconds, aheadWarmupSeconds, brokerJvm);
         }
     }
 

@@ -13,12 +13,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Where this process's CPU went during a measured window, in cores (CPU seconds per wall second), by
- * thread group. The end-to-end benchmark runs the broker, the processor and the reader in one JVM on
- * the same cores as the model, so its ratio to the engine alone depends on how much CPU the rest
- * takes; this says how much that is instead of leaving it to guesswork.
+ * thread group. The end-to-end benchmark runs the broker, the processor and the reader on the same
+ * cores as the model (by default in one JVM), so its ratio to the engine alone depends on how much CPU
+ * the rest takes; this says how much that is instead of leaving it to guesswork. A broker in a JVM of
+ * its own is read as that whole process ({@link #BROKER_PROCESS}).
  *
  * <p>Java threads are read one by one ({@link ThreadMXBean#getThreadCpuTime}); what the process used
  * beyond them ran on threads the JVM does not list: garbage collection, the JIT compilers, ONNX
@@ -39,10 +41,12 @@ final class CpuShares {
     static final String KAFKA_CLIENTS = "kafka client network threads";
     static final String READER = "bench reader and publisher";
     static final String BROKER = "broker (and other java threads)";
+    /** The broker when it runs in a JVM of its own (bench e2e --broker-jvm): that whole process. */
+    static final String BROKER_PROCESS = "broker process";
     static final String UNLISTED = "gc, jit, onnx runtime pools, rocksdb";
 
     record Snapshot(long wallNanos, long processCpuNanos, Map<Long, String> names, Map<Long, Long> cpuNanos,
-                    Map<Long, String> osNames, Map<Long, Long> osCpuTicks) { }
+                    Map<Long, String> osNames, Map<Long, Long> osCpuTicks, long brokerProcessCpuNanos) { }
 
     /** Native threads by the names the JVM and RocksDB give them (Linux truncates names to 15 chars). */
     private static final List<Map.Entry<String, String>> NATIVE = List.of(
@@ -54,6 +58,11 @@ final class CpuShares {
     private CpuShares() { }
 
     static Snapshot take() {
+        return take(() -> -1);
+    }
+
+    /** With {@code brokerProcessCpuNanos}: the CPU a broker in its own JVM has used so far (-1: none such). */
+    static Snapshot take(LongSupplier brokerProcessCpuNanos) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Map<Long, String> names = new HashMap<>();
         Map<Long, Long> cpu = new HashMap<>();
@@ -69,7 +78,8 @@ final class CpuShares {
         Map<Long, String> osNames = new HashMap<>();
         Map<Long, Long> osTicks = new HashMap<>();
         readOsThreads(osNames, osTicks);
-        return new Snapshot(System.nanoTime(), processCpuNanos(), names, cpu, osNames, osTicks);
+        return new Snapshot(System.nanoTime(), processCpuNanos(), names, cpu, osNames, osTicks,
+                brokerProcessCpuNanos.getAsLong());
     }
 
     /** Every thread of this process as Linux sees it (name and user+system ticks); nothing elsewhere. */
@@ -136,6 +146,9 @@ final class CpuShares {
         }
         Map<String, Object> cores = new LinkedHashMap<>();
         groups.forEach((g, s) -> cores.put(g, Timings.round(s / wall)));
+        if (a.brokerProcessCpuNanos() >= 0 && b.brokerProcessCpuNanos() >= 0) {
+            cores.put(BROKER_PROCESS, Timings.round((b.brokerProcessCpuNanos() - a.brokerProcessCpuNanos()) / 1e9 / wall));
+        }
         out.put("cores_by_group", cores);
         if (!b.osCpuTicks().isEmpty()) {
             out.put("unlisted_known_native_cores", nativeThreads(a, b, wall));

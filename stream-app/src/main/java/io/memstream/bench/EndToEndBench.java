@@ -8,6 +8,7 @@ import io.memstream.client.TextChunker;
 import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.DemoTexts;
+import io.memstream.embedded.BrokerProcess;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
@@ -24,13 +25,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * memstream end to end: a real broker in this JVM, S streams x K chunks, the processor, and a
+ * memstream end to end: a real broker (in this JVM, or in one of its own), S streams x K chunks, the processor, and a
  * {@code read_committed} reader. Two modes: everything published ahead and then the processor
  * started (throughput: time from RUNNING until the last output is committed and read), or chunks
  * published at a fixed rate into a running processor (latency from each chunk's timestamp to its
@@ -45,14 +47,36 @@ final class EndToEndBench {
      * rate, warm-up streams sent at that rate for so long before the clock starts (reported apart).
      * {@code aheadWarmupSeconds}: without a rate, the processor absorbs warm-up streams for so long
      * before the run is published into the paused processor (0: it starts cold on the published run).
+     * {@code brokerJvm}: the broker in a child JVM ({@link BrokerProcess}) instead of this one.
      */
     record Settings(int streams, int chunks, int chunkBytes, int newTokens, double rate, int partitions,
                     int streamThreads, Map<String, String> overrides, double engineSeconds,
-                    double pacedWarmupSeconds, double aheadWarmupSeconds) { }
+                    double pacedWarmupSeconds, double aheadWarmupSeconds, boolean brokerJvm) { }
+
+    /** The run's broker, and the CPU its own JVM has used (-1 when it runs in this one). */
+    private record RunBroker(String bootstrapServers, LongSupplier processCpuNanos, Runnable stop)
+            implements AutoCloseable {
+        static RunBroker start(Path dir, boolean ownJvm) throws IOException {
+            Duration ready = Duration.ofSeconds(60);
+            if (ownJvm) {
+                BrokerProcess b = BrokerProcess.start(dir, ready);
+                return new RunBroker(b.bootstrapServers(), b::cpuNanos, b::close);
+            }
+            EmbeddedKafkaBroker b = EmbeddedKafkaBroker.start(dir, ready);
+            return new RunBroker(b.bootstrapServers(), () -> -1, b::close);
+        }
+
+        @Override
+        public void close() {
+            stop.run();
+        }
+    }
 
     private final Path modelDir;
     private final int threads;
     private final Settings s;
+    /** CPU of the broker's own JVM, for the snapshots (-1: the broker's threads are this JVM's). */
+    private LongSupplier brokerCpu = () -> -1;
 
     EndToEndBench(Path modelDir, int threads, Settings settings) {
         this.modelDir = modelDir;
@@ -68,7 +92,8 @@ final class EndToEndBench {
         EngineAloneComparison engine = new EngineAloneComparison(modelDir, threads, s.streamThreads(), s.newTokens(),
                 s.engineSeconds());
         Map<Integer, EngineAloneComparison.Measured> engineBefore;
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("broker"), Duration.ofSeconds(60))) {
+        try (RunBroker broker = RunBroker.start(work.resolve("broker"), s.brokerJvm())) {
+            brokerCpu = broker.processCpuNanos();
             config = MemstreamConfig.load(Optional.empty(), Map.of(),
                     settings(broker.bootstrapServers(), work.resolve("state")));
             createTopics(config);
@@ -116,6 +141,7 @@ final class EndToEndBench {
         if (s.rate() > 0) {
             d.put("paced_warmup_s", s.pacedWarmupSeconds());
         }
+        d.put("broker", s.brokerJvm() ? "own JVM (Kafka's JVM options)" : "this JVM");
         d.put("partitions", s.partitions());
         d.put("stream_threads", s.streamThreads());
         d.put("model_threads", threads);
@@ -190,11 +216,11 @@ final class EndToEndBench {
                 publishAhead(config, chunks);
                 app.streams().resume();
             }
-            CpuShares.Snapshot cpu = CpuShares.take();
+            CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
-            CpuShares.Snapshot cpuEnd = CpuShares.take();
+            CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
             Map<String, Object> m = c.summary(start, startWall);
             if (warmUp != null) {
                 m.put("ahead_warmup", warmUp);
@@ -227,7 +253,7 @@ final class EndToEndBench {
         long start = System.nanoTime();
         int rounds = 0;
         int outputs = 0;
-        CpuShares.Snapshot cpu = CpuShares.take();
+        CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
         try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), config.topology().inputTopic())) {
             while (System.nanoTime() - start < s.aheadWarmupSeconds() * 1e9) {
                 String prefix = "bench-warm-" + rounds + "-";
@@ -242,7 +268,7 @@ final class EndToEndBench {
         m.put("rounds", rounds);
         m.put("outputs", outputs);
         m.put("seconds", Timings.round((System.nanoTime() - start) / 1e9));
-        m.put("cpu", CpuShares.between(cpu, CpuShares.take()));
+        m.put("cpu", CpuShares.between(cpu, CpuShares.take(brokerCpu)));
         return m;
     }
 
@@ -257,13 +283,13 @@ final class EndToEndBench {
             }
             double firstOutputMillis = warmUp(reader, producer, chunks.get(0));
             Map<String, Object> warm = s.pacedWarmupSeconds() > 0 ? warmUpAtRate(reader, producer, chunks) : null;
-            CpuShares.Snapshot cpu = CpuShares.take();
+            CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             sender.join();
-            CpuShares.Snapshot cpuEnd = CpuShares.take();
+            CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
             Map<String, Object> m = c.summary(start, startWall);
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("first_output_latency_ms", Timings.round(firstOutputMillis));

@@ -116,7 +116,8 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "e2e", mixinStandardHelpOptions = true,
-            description = "End to end on a real Kafka broker in this JVM (exactly-once, commit.interval.ms=100): "
+            description = "End to end on a real Kafka broker, in this JVM or with --broker-jvm its own (exactly-once, "
+                    + "commit.interval.ms=100): "
                     + "S streams x K chunks published ahead (or at --rate chunks/s into the running processor), time until "
                     + "every output is read read_committed; then the engine alone at the same batch size.")
     static final class EndToEnd implements Callable<Integer> {
@@ -158,6 +159,11 @@ final class BenchCommand implements Runnable {
                         + "the engine alone is; 0 (default): the run is published first and the processor starts cold.")
         double aheadWarmupSeconds;
 
+        @Option(names = "--broker-jvm",
+                description = "Run the broker in a JVM of its own, with the options Kafka's scripts give a broker, instead "
+                        + "of in this one (C1 alone, as memstream's launcher runs it); its CPU is then read as a process.")
+        boolean brokerJvm;
+
         @Option(names = "-D", paramLabel = "KEY=VALUE", description = "memstream/Streams setting, e.g. -D batch.max.size=1")
         java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
 
@@ -177,11 +183,14 @@ final class BenchCommand implements Runnable {
                     Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
                     Double.toString(engineSeconds), "--paced-warmup-s", Double.toString(pacedWarmupSeconds),
                     "--ahead-warmup-s", Double.toString(aheadWarmupSeconds)));
+            if (brokerJvm) {
+                args.add("--broker-jvm");
+            }
             overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
             args.addAll(List.of("--out", out.toString()));
             Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
                     chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds, pacedWarmupSeconds,
-                    aheadWarmupSeconds), out,
+                    aheadWarmupSeconds, brokerJvm), out,
                     parent.commandLine("e2e", args.toArray(String[]::new)));
             return 0;
         }

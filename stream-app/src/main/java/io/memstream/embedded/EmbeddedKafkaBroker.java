@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -124,35 +125,47 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** An open port is not a ready broker: wait until the cluster metadata answers with a node. */
     private void awaitReady(Duration timeout) throws IOException {
+        awaitReady(bootstrapServers, timeout, () -> null);
+    }
+
+    /**
+     * Waits until the broker at {@code bootstrapServers} answers a metadata request with a node, or
+     * {@code timeout} passes, or {@code failure} names why it never will (a child process that exited).
+     */
+    static void awaitReady(String bootstrapServers, Duration timeout, Supplier<String> failure) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Object> adminConfig = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000);
         try (Admin admin = Admin.create(adminConfig)) {
             while (true) {
+                String failed = failure.get();
+                if (failed != null) {
+                    throw new IOException("broker at " + bootstrapServers + " did not start: " + failed);
+                }
                 try {
                     if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
                     if (System.nanoTime() > deadline) {
-                        throw new IOException("embedded broker at " + bootstrapServers + " not ready after "
+                        throw new IOException("broker at " + bootstrapServers + " not ready after "
                                 + timeout.toSeconds() + " s", e);
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("embedded broker at " + bootstrapServers + " has no node after "
+                    throw new IOException("broker at " + bootstrapServers + " has no node after "
                             + timeout.toSeconds() + " s");
                 }
                 Thread.sleep(100);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the embedded broker", e);
+            throw new IOException("interrupted while waiting for the broker at " + bootstrapServers, e);
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

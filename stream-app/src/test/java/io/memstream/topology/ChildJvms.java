@@ -17,7 +17,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
- * The separate JVMs of the reliability tests: a Kafka broker ({@link BrokerChildMain}) and memstream
+ * The separate JVMs of the reliability tests: a Kafka broker ({@link io.memstream.embedded.BrokerMain}) and memstream
  * instances ({@link InstanceChildMain}), each started on this JVM's class path, killed with SIGKILL
  * and started again on the same data. Their output goes to log files under the work directory.
  */
@@ -110,7 +110,7 @@ final class ChildJvms {
             List<String> args = new ArrayList<>(List.of(dir.toString(), Integer.toString(port),
                     Integer.toString(controllerPort), clusterId));
             args.addAll(overrides);
-            process = java(BrokerChildMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
+            process = java(io.memstream.embedded.BrokerMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
             long deadline = System.nanoTime() + timeout.toNanos();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                     AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 7's broker-restart stall without memstream: a plain transactional producer in a
  * consume-transform-produce loop ({@code sendOffsetsToTransaction} for a group, 4 input partitions),
- * the one-node broker ({@link BrokerChildMain}) killed with SIGKILL at a random moment of the loop
+ * the one-node broker ({@link io.memstream.embedded.BrokerMain}) killed with SIGKILL at a random moment of the loop
  * (the loop's process "dies" with it, like a memstream instance), restarted on its data; then a fresh
  * {@code read_committed} consumer of that group asks for the committed offsets. A trial stalls when
  * that answer never comes ("unstable offsets"): a transactional offset commit stays pending.

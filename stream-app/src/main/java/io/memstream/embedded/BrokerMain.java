@@ -1,6 +1,5 @@
-package io.memstream.topology;
+package io.memstream.embedded;
 
-import io.memstream.embedded.EmbeddedKafkaBroker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -14,16 +13,18 @@ import kafka.tools.StorageTool;
 import org.apache.kafka.common.utils.Time;
 
 /**
- * A one-node KRaft broker in a JVM of its own, on fixed ports, so the crash test can kill it with
- * SIGKILL and start it again on the same data and addresses (clients keep their bootstrap list).
+ * A one-node KRaft broker in a JVM of its own, on fixed ports: the crash tests kill it with SIGKILL and
+ * start it again on the same data and addresses (clients keep their bootstrap list), and the end-to-end
+ * benchmark runs its broker apart from memstream's JVM and its JIT settings ({@code bench e2e --broker-jvm}).
  * Args: data dir, client port, controller port, cluster id, then optional {@code key=value} server
  * settings that replace memstream's (for experiments such as {@code TxnOffsetStallRepro}). Prints
  * {@code BROKER STARTED} once the server started; callers wait for metadata to answer before they
- * count it ready.
+ * count it ready. It stops when the process that started it ends, so a killed test or benchmark
+ * leaves no broker behind.
  */
-public final class BrokerChildMain {
+public final class BrokerMain {
 
-    private BrokerChildMain() { }
+    private BrokerMain() { }
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]);
@@ -38,7 +39,7 @@ public final class BrokerChildMain {
         }
         Path serverProperties = dataDir.resolve("server.properties");
         try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
-            props.store(out, "memstream crash-test broker");
+            props.store(out, "memstream one-node broker");
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int status;
@@ -53,6 +54,10 @@ public final class BrokerChildMain {
         }
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> {
+            server.shutdown();
+            System.exit(0);
+        }));
         System.out.println("BROKER STARTED on 127.0.0.1:" + port);
         server.awaitShutdown();
     }
