@@ -33,7 +33,8 @@ import java.util.concurrent.Future;
  * chunk's bytes at character boundaries, so they hold fewer tokens than the model's chunk length:
  * 60.4 on average against 64 in the runs of 2026-12-01, and full rows would credit the engine with
  * tokens the processor was never given), split steps on the step parts and generations on the model
- * workers, with 1, 2 ({@code BatchesInFlight.MAX}, one task's) and 4 batches in flight; the best of
+ * workers, with 1, 2 (one task's split steps, {@code BatchesInFlight}) and 4 (its unsplit ones on
+ * two workers) batches in flight; the best of
  * the three is the figure the processor is compared with, so that keeping batches in flight, which
  * the processor does, never counts as the processor's gain over the engine alone.
  *
@@ -46,7 +47,7 @@ final class EngineAloneComparison {
 
     /** Batches per batch size, taken at even steps through the run's chunks and stepped in turn. */
     private static final int BATCHES = 16;
-    /** Batches kept with the model: one at a time, one task's ({@code BatchesInFlight.MAX}), two tasks'. */
+    /** Batches kept with the model: one at a time, and what one task keeps with two step parts or two workers. */
     private static final int[] IN_FLIGHT = {1, 2, 4};
     /** Throughput is counted in windows this long; figures are the median window. */
     private static final double WINDOW_SECONDS = 0.5;

@@ -1,6 +1,7 @@
 package io.memstream.topology;
 
 import io.memstream.model.ModelRuntime;
+import io.memstream.model.ModelSession;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashSet;
@@ -20,12 +21,17 @@ import java.util.concurrent.ExecutionException;
 final class BatchesInFlight {
 
     /**
-     * One running and one waiting, so the model does not idle between them: the step parts go on to
-     * the next batch's pieces as they finish the last of this one's.
+     * Each batch takes worker slots while it is with the model: a split step all the step parts (one
+     * slot each), a smaller step one model worker. The task holds up to twice the slots there are,
+     * one running and one waiting per slot, so the model does not idle between batches: a step part
+     * goes on to the next batch's pieces as it finishes the last of this one's, and a worker that
+     * finishes a small batch finds the next one queued instead of waiting for the stream thread to
+     * apply a result and prepare another (at {@code batch.max.size=1}, two in flight left one of the
+     * two workers idle for that while).
      */
-    static final int MAX = 2;
+    static final int BATCHES_PER_SLOT = 2;
 
-    private record InFlight(BatchStep.Prepared batch, BatchStep.Running running) {
+    private record InFlight(BatchStep.Prepared batch, BatchStep.Running running, int slots) {
         CompletableFuture<BatchStep.Computed> result() {
             return running.result();
         }
@@ -37,6 +43,7 @@ final class BatchesInFlight {
     private final Set<String> busy = new HashSet<>();
     /** Read on every drain, so once per record: one view, not a new one per call. */
     private final Set<String> busyView = Collections.unmodifiableSet(busy);
+    private int slotsUsed;
 
     BatchesInFlight(BatchStep step, ModelRuntime runtime) {
         this.step = step;
@@ -53,14 +60,16 @@ final class BatchesInFlight {
     }
 
     boolean isFull() {
-        return batches.size() >= MAX;
+        return slotsUsed >= BATCHES_PER_SLOT * runtime.modelWorkers();
     }
 
     /** Hands a batch to the calling (stream) thread's step parts and model workers. */
     void start(BatchStep.Prepared batch) {
+        ModelSession session = runtime.sessionForCurrentThread();
+        int slots = session.splitsStep(batch.tokens().length) ? runtime.modelWorkers() : 1;
         busy.addAll(batch.streamIds());
-        batches.add(new InFlight(batch, step.start(batch, runtime.sessionForCurrentThread(),
-                runtime.workerForCurrentThread())));
+        batches.add(new InFlight(batch, step.start(batch, session, runtime.workerForCurrentThread()), slots));
+        slotsUsed += slots;
     }
 
     /** Applies the batches the worker has finished, oldest first, without waiting. */
@@ -73,6 +82,7 @@ final class BatchesInFlight {
     /** Waits for the oldest batch and applies it. A failed model call throws. */
     void applyOldest() {
         InFlight f = batches.poll();
+        slotsUsed -= f.slots();
         f.batch().streamIds().forEach(busy::remove);
         BatchStep.Computed computed;
         try {
@@ -106,5 +116,6 @@ final class BatchesInFlight {
         }
         batches.clear();
         busy.clear();
+        slotsUsed = 0;
     }
 }

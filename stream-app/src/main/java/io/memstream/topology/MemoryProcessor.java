@@ -27,9 +27,9 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  *
  * <p>With {@code batch.overlap} (the default) a batch runs on the stream thread's model worker while
  * the stream thread goes on: it polls, queues the next chunks and commits, which left the model idle
- * 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). At most two batches per
- * task are with the worker, one running and one waiting, and their streams are passed over when the
- * next batch is taken. Results are applied on the stream thread, oldest first; until then the
+ * 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). Per task, one batch running
+ * and one waiting per worker slot are with the model ({@link BatchesInFlight}), and their streams are
+ * passed over when the next batch is taken. Results are applied on the stream thread, oldest first; until then the
  * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
  * and absorbs nothing twice. The batch punctuator does not wait for the batches it starts either:
  * it marks what is queued, and the collecting punctuator, every 5 ms, applies what has finished and
@@ -175,7 +175,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * Full batches only from process(); everything from the punctuator. Both stop after the time
      * budget (one huge record can queue thousands of model chunks): what is left stays in the
      * pending store for the next punctuation, and the transaction can commit in between. With
-     * overlap, process() waits for the oldest batch only when the worker already holds two, and
+     * overlap, process() waits for the oldest batch only when the task's worker slots are full, and
      * the punctuator does not drain here ({@link #collect}); without it the punctuator runs every
      * batch itself, so a partial batch's outputs leave with its tick.
      */
