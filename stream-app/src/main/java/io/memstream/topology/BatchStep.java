@@ -70,6 +70,11 @@ final class BatchStep {
         List<String> streamIds() {
             return heads.stream().map(PendingQueue.Head::streamId).toList();
         }
+
+        /** Whether a row asked for a continuation, so the batch's generation runs beside its step. */
+        boolean generates() {
+            return !generationRows(heads).isEmpty();
+        }
     }
 
     /** What the model gave for a prepared batch: the step, its wall time, and the generations. */

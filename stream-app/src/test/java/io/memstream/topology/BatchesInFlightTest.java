@@ -1,0 +1,84 @@
+package io.memstream.topology;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.memstream.model.DeviceChoice;
+import io.memstream.model.ModelRuntime;
+import io.memstream.model.TestModels;
+import io.memstream.schema.GenerateRequest;
+import io.memstream.schema.MemoryState;
+import io.memstream.schema.PendingChunk;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How many batches one task keeps with the model under batch.overlap: one running and one waiting
+ * per worker slot, where a split step takes every step part's slot and a smaller step one model
+ * worker's, and a generation one more. With two model threads: four single-row batches, two
+ * generating ones, two split ones.
+ */
+class BatchesInFlightTest {
+
+    @Test
+    void aTaskKeepsTwoSmallBatchesPerModelWorkerAndTwoGeneratingOrSplitOnes() throws Exception {
+        try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
+                DeviceChoice.CPU, 2)) {
+            assertEquals(2, runtime.modelWorkers());
+            // start() touches no store: the batches are dropped, never applied.
+            BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
+                    r -> { }, System::currentTimeMillis, false, 32);
+            BatchesInFlight inFlight = new BatchesInFlight(step, runtime);
+
+            for (int i = 0; i < 4; i++) {
+                assertFalse(inFlight.isFull(), "room for single-row batch " + i);
+                inFlight.start(batch(runtime, "one-" + i, 1, false));
+            }
+            assertTrue(inFlight.isFull(), "four single-row batches fill two workers' slots");
+            assertEquals(4, inFlight.busy().size());
+            inFlight.dropAll();
+            assertFalse(inFlight.isFull());
+            assertTrue(inFlight.busy().isEmpty());
+
+            inFlight.start(batch(runtime, "generating-a", 1, true));
+            assertFalse(inFlight.isFull(), "a generating row's step and generation take two workers once");
+            inFlight.start(batch(runtime, "generating-b", 1, true));
+            assertTrue(inFlight.isFull(), "two generating single-row batches fill two workers' slots");
+            inFlight.dropAll();
+
+            int rows = 32;
+            assertTrue(runtime.sessionForCurrentThread().splitsStep(rows), "a batch of 32 is split");
+            inFlight.start(batch(runtime, "split-a-", rows, false));
+            assertFalse(inFlight.isFull(), "one split batch runs, another may wait");
+            inFlight.start(batch(runtime, "split-b-", rows, false));
+            assertTrue(inFlight.isFull(), "two split batches take every slot twice");
+            inFlight.dropAll();
+        }
+    }
+
+    /**
+     * {@code rows} streams named {@code prefix<i>}, each with one full model chunk (asking for a
+     * continuation if {@code generate}), from the initial memory.
+     */
+    private static BatchStep.Prepared batch(ModelRuntime runtime, String prefix, int rows, boolean generate) {
+        int chunk = runtime.manifest().chunkLength();
+        List<PendingQueue.Head> heads = new ArrayList<>();
+        float[][][] states = new float[rows][][];
+        int[][] tokens = new int[rows][];
+        for (int i = 0; i < rows; i++) {
+            List<Integer> ids = new ArrayList<>(Collections.nCopies(chunk, 'a' + i % 26));
+            heads.add(new PendingQueue.Head(rows == 1 ? prefix : prefix + i, PendingChunk.newBuilder().setSeq(0)
+                    .setPart(0).setParts(1).setTokens(ids).setRecordTokens(chunk).setProducedAt(Instant.EPOCH)
+                    .setGenerate(generate ? GenerateRequest.newBuilder().setMaxNewTokens(4).setTemperature(0f).build() : null)
+                    .build()));
+            states[i] = runtime.initialState();
+            tokens[i] = ids.stream().mapToInt(Integer::intValue).toArray();
+        }
+        return new BatchStep.Prepared(heads, new MemoryState[rows], states, tokens);
+    }
+}
