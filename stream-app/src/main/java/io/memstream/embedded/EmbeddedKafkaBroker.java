@@ -97,7 +97,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         server.startup();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, "127.0.0.1:" + port);
         try {
-            broker.awaitReady(readyTimeout);
+            awaitReady(broker.bootstrapServers, readyTimeout, () -> null);
         } catch (IOException | RuntimeException e) {
             broker.close();
             throw e;
@@ -123,14 +123,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** An open port is not a ready broker: wait until the cluster metadata answers with a node. */
-    private void awaitReady(Duration timeout) throws IOException {
-        awaitReady(bootstrapServers, timeout, () -> null);
-    }
-
     /**
-     * Waits until the broker at {@code bootstrapServers} answers a metadata request with a node, or
-     * {@code timeout} passes, or {@code failure} names why it never will (a child process that exited).
+     * An open port is not a ready broker: waits until the broker at {@code bootstrapServers} answers a
+     * metadata request with a node, or {@code timeout} passes, or {@code failure} names why it never
+     * will (a child process that exited).
      */
     static void awaitReady(String bootstrapServers, Duration timeout, Supplier<String> failure) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();

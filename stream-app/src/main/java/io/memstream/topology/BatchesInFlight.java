@@ -28,8 +28,8 @@ final class BatchesInFlight {
      * batches: a step part goes on to the next batch's pieces as it finishes the last of this one's,
      * and a worker that finishes a small batch finds the next one queued instead of waiting for the
      * stream thread to apply a result and prepare another (at {@code batch.max.size=1} without
-     * generation: four batches instead of two, and 1.4x the absorbed tokens/s,
-     * {@code bench/results/inflight-slots}).
+     * generation: four batches instead of two, and 1.14-1.53x the absorbed tokens/s in three
+     * alternating rounds, {@code bench/results/inflight-slots}; three per slot gained nothing more).
      */
     static final int BATCHES_PER_SLOT = 2;
 
