@@ -3,7 +3,7 @@
 # Usage: bench/run-all.sh [quick|engine|e2e]    ("quick": seconds-long smoke sizes, the figures mean
 # nothing; "engine": only the engine, its Python baselines (also in paired rounds) and its JMH run,
 # about 14 minutes; "e2e":
-# only the end-to-end runs and their one-setting-at-a-time sweep, about 12 minutes)
+# only the end-to-end runs and their one-setting-at-a-time sweep, about 14 minutes)
 # BENCH_MODEL: the model directory (default models/default); BENCH_PLOT: where the history-cost
 # plot goes (default docs/history_cost.png).
 # Needs the jar (./mvnw -B -ntp -DskipTests package) and model-export's Python (model-export/setup-env.sh;
@@ -57,6 +57,9 @@ ahead=(--streams 256 --chunks 48)
 # spread 0.62-0.87 (run L); at 96 they took 14-16 s (docs/PERFORMANCE.md, "Run M").
 gen=(--streams 64 --chunks 96 --new-tokens 32)
 "${java[@]}" e2e --engine-s 2 "${gen[@]}" -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
+# The same, warm, as the batched run above: the generating runs started cold, the compilers took 0.08 of
+# the 2 cores in them (run O), and the engine alone they are compared with is timed warm.
+"${java[@]}" e2e --engine-s 2 "${gen[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_gen_warm.json"
 # Half the peak absorb rate of the batched run, paced into a running processor: the latency target (after
 # --paced-warmup-s, default 3: seconds of warm-up streams at that rate, reported apart).
 # The peak is the warm run's steady rate.

@@ -111,3 +111,13 @@ def test_the_broker_cores_include_its_own_jvm_when_it_ran_apart():
                  "cores_by_group": {"model threads": 1.5, "stream threads": 0.12,
                                     "broker (and other java threads)": 0.02, "broker process": 0.11}}}
     assert report.cpu_cores(r) == "1.50 / 0.12 / 0.13 / 0.01 / 1.70"
+
+
+def test_the_warm_generating_run_is_judged_beside_the_cold_one(tmp_path):
+    d = str(tmp_path)
+    write(d, "e2e_batch32_gen.json", e2e(32, 29.2, steady=0.78, whole=0.76))
+    write(d, "e2e_batch32_gen_warm.json", e2e(32, 29.4, steady=0.86, whole=0.83))
+    end_to_end = row(report.targets(d), "end-to-end")
+    assert "defaults, generating: steady 0.78, whole run 0.76 (formed batch 29), **no** steady" in end_to_end
+    assert "defaults, generating, warm: steady 0.86, whole run 0.83 (formed batch 29), yes steady, yes whole" in end_to_end
+    assert end_to_end.endswith("| **no** |")  # the cold run still misses
