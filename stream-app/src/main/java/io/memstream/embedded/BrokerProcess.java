@@ -44,13 +44,8 @@ public final class BrokerProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
         BrokerProcess broker = new BrokerProcess(process, "127.0.0.1:" + port);
-        try {
-            EmbeddedKafkaBroker.awaitReady(broker.bootstrapServers, readyTimeout,
-                    () -> process.isAlive() ? null : "it exited with " + process.exitValue() + "; see " + log);
-        } catch (IOException | RuntimeException e) {
-            broker.close();
-            throw e;
-        }
+        EmbeddedKafkaBroker.awaitReadyOrClose(broker.bootstrapServers, readyTimeout,
+                () -> process.isAlive() ? null : "it exited with " + process.exitValue() + "; see " + log, broker::close);
         return broker;
     }
 

@@ -96,12 +96,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, "127.0.0.1:" + port);
-        try {
-            awaitReady(broker.bootstrapServers, readyTimeout, () -> null);
-        } catch (IOException | RuntimeException e) {
-            broker.close();
-            throw e;
-        }
+        awaitReadyOrClose(broker.bootstrapServers, readyTimeout, () -> null, broker::close);
         return broker;
     }
 
@@ -120,6 +115,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         if (status != 0) {
             throw new IOException("formatting the embedded broker's storage failed: "
                     + output.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** {@link #awaitReady}, and on failure {@code close} (the broker that did not come up) before the failure is thrown. */
+    static void awaitReadyOrClose(String bootstrapServers, Duration timeout, Supplier<String> failure, Runnable close)
+            throws IOException {
+        try {
+            awaitReady(bootstrapServers, timeout, failure);
+        } catch (IOException | RuntimeException e) {
+            close.run();
+            throw e;
         }
     }
 
