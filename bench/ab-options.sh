@@ -24,8 +24,7 @@ for round in $(seq 1 "$rounds"); do
       jvm+=("${jvm_extra[@]}")
       args=("${e2e_extra[@]}")
     fi
-    java=("${jvm[@]}" -Dmemstream.source.rev="$bench_rev" -jar stream-app/target/memstream.jar
-      bench --model "$bench_model" --threads "$bench_threads")
+    java=("${jvm[@]}" "${memstream_jar[@]}" bench --model "$bench_model" --threads "$bench_threads")
     "${java[@]}" "${warm[@]}" "${args[@]}" --out "$out/warm_${side}_$round.json"
     "${java[@]}" "${batch1[@]}" "${args[@]}" --out "$out/batch1_${side}_$round.json"
   done

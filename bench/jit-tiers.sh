@@ -9,7 +9,7 @@
 #                                     both tiers, spinning off and on, twice; about 6 minutes)
 source "$(dirname "$0")/lib.sh"
 out="$(bench_out jit)"
-bench=(-Dmemstream.source.rev="$bench_rev" -jar stream-app/target/memstream.jar bench --model "${BENCH_MODEL:-models/default}" --threads 2)
+bench=("${memstream_jar[@]}" bench --model "$bench_model" --threads 2)
 e2e=(e2e --streams 256 --chunk-bytes 63 --partitions 2 --stream-threads 1 -D batch.max.size=32)
 if [ "${1:-}" = engine ]; then
   for round in 1 2; do

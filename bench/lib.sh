@@ -21,7 +21,8 @@ bench_rev="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 # The JVM with C1 alone, as the launcher runs it (bench/jit-tiers.sh says why), and the user's JAVA_OPTS;
 # the jar on it, naming the revision it was built from; and memstream bench on it for the model under test.
 memstream_jvm=(java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-})
-memstream_java=("${memstream_jvm[@]}" -Dmemstream.source.rev="$bench_rev" -jar stream-app/target/memstream.jar)
+memstream_jar=(-Dmemstream.source.rev="$bench_rev" -jar stream-app/target/memstream.jar)
+memstream_java=("${memstream_jvm[@]}" "${memstream_jar[@]}")
 memstream_bench=("${memstream_java[@]}" bench --model "$bench_model")
 
 # engine_and_baselines OUT [SUFFIX]: 1. the engine alone, then 2. the same model in Python (the ratio

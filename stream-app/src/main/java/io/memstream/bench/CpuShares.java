@@ -57,10 +57,6 @@ final class CpuShares {
 
     private CpuShares() { }
 
-    static Snapshot take() {
-        return take(() -> -1);
-    }
-
     /** With {@code brokerProcessCpuNanos}: the CPU a broker in its own JVM has used so far (-1: none such). */
     static Snapshot take(LongSupplier brokerProcessCpuNanos) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();

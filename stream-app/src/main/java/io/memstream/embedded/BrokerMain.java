@@ -1,15 +1,11 @@
 package io.memstream.embedded;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
 import org.apache.kafka.common.utils.Time;
 
 /**
@@ -37,19 +33,10 @@ public final class BrokerMain {
             int eq = args[i].indexOf('=');
             props.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
-        Path serverProperties = dataDir.resolve("server.properties");
-        try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
-            props.store(out, "memstream one-node broker");
-        }
-        ByteArrayOutputStream output = new ByteArrayOutputStream();
-        int status;
-        try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            // --ignore-formatted: a restart keeps the data of the killed incarnation.
-            status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
-                "-t", clusterId, "-c", serverProperties.toString()}, print);
-        }
-        if (status != 0) {
-            System.err.println("format failed: " + output.toString(StandardCharsets.UTF_8));
+        try {
+            EmbeddedKafkaBroker.writeAndFormat(dataDir, props, clusterId);
+        } catch (IOException e) {
+            System.err.println(e.getMessage());
             System.exit(3);
         }
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);

@@ -85,13 +85,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static EmbeddedKafkaBroker start(Path dataDir, Duration readyTimeout) throws IOException {
         int port = freePort();
         int controllerPort = freePort();
-        Path logDir = Files.createDirectories(dataDir.resolve("kraft"));
-        Properties props = serverProperties(logDir, port, controllerPort);
-        Path serverProperties = dataDir.resolve("server.properties");
-        try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
-            props.store(out, "memstream embedded broker");
-        }
-        format(serverProperties);
+        Properties props = serverProperties(Files.createDirectories(dataDir.resolve("kraft")), port, controllerPort);
+        writeAndFormat(dataDir, props, Uuid.randomUuid().toString());
 
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
@@ -104,17 +99,25 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return bootstrapServers;
     }
 
-    /** Same as {@code kafka-storage.sh format --standalone}: a fresh cluster id and this node as the only voter. */
-    private static void format(Path serverProperties) throws IOException {
+    /**
+     * Writes {@code props} to {@code dataDir}/server.properties and formats the node's storage as
+     * {@code kafka-storage.sh format --standalone} does: cluster {@code clusterId}, this node the only
+     * voter. Storage formatted before is kept ({@code --ignore-formatted}), so a node restarted on its
+     * data (the crash tests' broker) keeps it.
+     */
+    static void writeAndFormat(Path dataDir, Properties props, String clusterId) throws IOException {
+        Path serverProperties = dataDir.resolve("server.properties");
+        try (Writer out = Files.newBufferedWriter(serverProperties, StandardCharsets.UTF_8)) {
+            props.store(out, "memstream one-node broker");
+        }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int status;
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
-                "-t", Uuid.randomUuid().toString(), "-c", serverProperties.toString()}, print);
+                "-t", clusterId, "-c", serverProperties.toString()}, print);
         }
         if (status != 0) {
-            throw new IOException("formatting the embedded broker's storage failed: "
-                    + output.toString(StandardCharsets.UTF_8));
+            throw new IOException("formatting the broker's storage failed: " + output.toString(StandardCharsets.UTF_8));
         }
     }
 
@@ -134,7 +137,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * metadata request with a node, or {@code timeout} passes, or {@code failure} names why it never
      * will (a child process that exited).
      */
-    static void awaitReady(String bootstrapServers, Duration timeout, Supplier<String> failure) throws IOException {
+    public static void awaitReady(String bootstrapServers, Duration timeout, Supplier<String> failure)
+            throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Object> adminConfig = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,

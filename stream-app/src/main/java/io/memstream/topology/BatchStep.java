@@ -70,11 +70,6 @@ final class BatchStep {
         List<String> streamIds() {
             return heads.stream().map(PendingQueue.Head::streamId).toList();
         }
-
-        /** Whether a row asked for a continuation, so the batch's generation runs beside its step. */
-        boolean generates() {
-            return !generationRows(heads).isEmpty();
-        }
     }
 
     /** What the model gave for a prepared batch: the step, its wall time, and the generations. */
@@ -131,7 +126,7 @@ final class BatchStep {
         CompletableFuture<Generated> generated = rows.isEmpty()
                 ? CompletableFuture.completedFuture(new Generated(new Generation[batch.heads().size()], 0))
                 : CompletableFuture.supplyAsync(() -> generate(runtime.sessionForCurrentThread(), batch, rows), workers);
-        return new Running(stepped, generated,
+        return new Running(stepped, generated, !rows.isEmpty(),
                 stepped.thenCombine(generated, (out, gen) -> computed(batch, out, out.millis(), gen)));
     }
 
@@ -139,7 +134,7 @@ final class BatchStep {
      * A batch with the model: its step and generation, and what they make together. Cancelling it
      * skips the step's pieces and the generation if they have not started.
      */
-    record Running(CompletableFuture<StepOutput> step, CompletableFuture<Generated> generation,
+    record Running(CompletableFuture<StepOutput> step, CompletableFuture<Generated> generation, boolean generates,
                    CompletableFuture<Computed> result) {
         void cancel() {
             step.cancel(false);

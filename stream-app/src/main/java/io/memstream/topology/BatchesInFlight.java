@@ -68,11 +68,12 @@ final class BatchesInFlight {
     /** Hands a batch to the calling (stream) thread's step parts and model workers. */
     void start(BatchStep.Prepared batch) {
         ModelSession session = runtime.sessionForCurrentThread();
+        BatchStep.Running running = step.start(batch, session, runtime.workerForCurrentThread());
         int workers = runtime.modelWorkers();
         int slots = Math.min(workers, (session.splitsStep(batch.tokens().length) ? workers : 1)
-                + (batch.generates() ? 1 : 0));
+                + (running.generates() ? 1 : 0));
         busy.addAll(batch.streamIds());
-        batches.add(new InFlight(batch, step.start(batch, session, runtime.workerForCurrentThread()), slots));
+        batches.add(new InFlight(batch, running, slots));
         slotsUsed += slots;
     }
 

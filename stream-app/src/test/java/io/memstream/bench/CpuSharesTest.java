@@ -23,7 +23,7 @@ class CpuSharesTest {
     @Test
     @SuppressWarnings("unchecked")
     void aBusyThreadShowsUnderItsGroupAndWithinTheProcess() throws Exception {
-        CpuShares.Snapshot before = CpuShares.take();
+        CpuShares.Snapshot before = CpuShares.take(() -> -1);
         Thread busy = new Thread(() -> {
             long end = System.nanoTime() + 400_000_000L;
             double x = 0;
@@ -37,7 +37,7 @@ class CpuSharesTest {
         busy.start();
         // read while it still runs: a thread that has ended is no longer listed
         Thread.sleep(300);
-        CpuShares.Snapshot after = CpuShares.take();
+        CpuShares.Snapshot after = CpuShares.take(() -> -1);
         busy.join();
         Map<String, Object> r = CpuShares.between(before, after);
         Map<String, Object> cores = (Map<String, Object>) r.get("cores_by_group");

@@ -1,5 +1,7 @@
 package io.memstream.topology;
 
+import io.memstream.embedded.BrokerMain;
+import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.model.TestModels;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -9,15 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
- * The separate JVMs of the reliability tests: a Kafka broker ({@link io.memstream.embedded.BrokerMain}) and memstream
+ * The separate JVMs of the reliability tests: a Kafka broker ({@link BrokerMain}) and memstream
  * instances ({@link InstanceChildMain}), each started on this JVM's class path, killed with SIGKILL
  * and started again on the same data. Their output goes to log files under the work directory.
  */
@@ -110,28 +108,10 @@ final class ChildJvms {
             List<String> args = new ArrayList<>(List.of(dir.toString(), Integer.toString(port),
                     Integer.toString(controllerPort), clusterId));
             args.addAll(overrides);
-            process = java(io.memstream.embedded.BrokerMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
-            long deadline = System.nanoTime() + timeout.toNanos();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
-                while (true) {
-                    if (!process.isAlive()) {
-                        throw new IllegalStateException("broker exited with " + process.exitValue() + "; see "
-                                + dir.resolve("broker.log"));
-                    }
-                    try {
-                        if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
-                            return;
-                        }
-                    } catch (ExecutionException | TimeoutException notYet) {
-                        // not up yet
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("broker not ready within " + timeout);
-                    }
-                    Thread.sleep(200);
-                }
-            }
+            process = java(BrokerMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
+            Process started = process;
+            EmbeddedKafkaBroker.awaitReady(bootstrapServers(), timeout,
+                    () -> started.isAlive() ? null : "it exited with " + started.exitValue() + "; see " + log());
         }
 
         void kill() throws InterruptedException {
