@@ -62,7 +62,7 @@ final class MemoryStates {
 
     void delete(String streamId) {
         recent.remove(streamId);
-        store.delete(streamId);
+        store.put(streamId, null); // deletes without reading and decoding the old state, as delete() would
     }
 
     /** Every stored state, from the store; the caller closes the iterator. */

@@ -91,6 +91,35 @@ class PendingQueueTest {
         }
     }
 
+    /**
+     * Heads come from the chunks the queue appended while it holds them, and from the store past its
+     * bound: a stream queued deeper than the bound gives back every chunk in order, each popped one
+     * gone from the store as well.
+     */
+    @Test
+    void aQueueDeeperThanItsCacheGivesBackEveryChunkFromTheStore() {
+        try (TopologyHarness h = TopologyHarness.perRecord()) {
+            PendingQueue queue = open(h);
+            KeyValueStore<String, PendingChunk> stored = h.driver.getKeyValueStore(MemstreamTopology.PENDING_CHUNKS_STORE);
+            int depth = PendingQueue.MAX_CACHED_CHUNKS + 3;
+            List<PendingChunk> appended = new java.util.ArrayList<>();
+            for (int seq = 0; seq < depth; seq++) {
+                PendingChunk chunk = new PendingChunk((long) seq, 0, 1, List.of(seq % 200, 7), 2, null, false,
+                        java.time.Instant.ofEpochMilli(seq));
+                appended.add(chunk);
+                queue.append("deep", queue.get("deep"), seq, List.of(chunk));
+            }
+            assertEquals(depth, count(stored));
+            for (int i = 0; i < depth; i++) {
+                PendingChunk head = head(queue, "deep");
+                assertEquals(appended.get(i), head, "chunk " + i);
+                queue.pop("deep", queue.get("deep"), head);
+                assertEquals(depth - i - 1, count(stored), "popping chunk " + i + " deletes it from the store");
+            }
+            assertFalse(queue.isQueued("deep"));
+        }
+    }
+
     private static List<String> ids(List<PendingQueue.Head> heads) {
         return heads.stream().map(PendingQueue.Head::streamId).toList();
     }
