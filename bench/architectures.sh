@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # Engine speed of every trained architecture (models/default = rmt, models/fam, models/infinity),
-# one after the other in the same conditions: step tokens/s (batch 1 and 32) and cached decoding
+# one after the other in the same conditions (the launcher's JVM, bench/lib.sh): step tokens/s (batch 1 and 32) and cached decoding
 # tokens/s (batch 1 and 32). Writes bench/results/arch_<model>.json; prints a table.
 # Needs the jar (./mvnw -B -ntp -DskipTests package). Usage: bench/architectures.sh
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-out="${BENCH_OUT:-bench/results}"
-mkdir -p "$out"
-threads="${BENCH_THREADS:-2}"
+source "$(dirname "$0")/lib.sh"
+out="$(bench_out)"
 for m in default fam infinity; do
-  java ${JAVA_OPTS:-} -jar stream-app/target/memstream.jar bench --model "models/$m" --threads "$threads" engine \
+  "${memstream_java[@]}" bench --model "models/$m" --threads "$bench_threads" engine \
     --step-batches 1,32 --decode-batches 1,32 --generation-streams 8 --new-tokens 32 \
     --warmup-s 1 --measure-s 2 --min-reps 5 --out "$out/arch_$m.json" > /dev/null
 done

@@ -66,7 +66,11 @@ final class StepShards implements AutoCloseable {
             predictors.add(graph.newPredictor(new NoopTranslator()));
             managers.add(graph.getNDManager().newSubManager());
             int p = i;
-            Thread t = new Thread(() -> takePieces(p), "memstream-step-part-" + i + "-of-" + owner);
+            int nice = runtime.threadNice();
+            Thread t = new Thread(() -> {
+                ThreadNiceness.lowerCurrentThread(nice);
+                takePieces(p);
+            }, "memstream-step-part-" + i + "-of-" + owner);
             t.setDaemon(true);
             threads.add(t);
         }

@@ -92,10 +92,11 @@ final class BatchStep {
         for (int i = 0; i < b; i++) {
             String id = batch.get(i).streamId();
             stored[i] = memory.get(id);
-            if (codec.foreign(id, stored[i])) {
+            boolean reset = codec.foreign(id, stored[i]);
+            if (reset) {
                 metrics.resets.increment();
             }
-            states[i] = codec.tensors(id, stored[i]);
+            states[i] = codec.tensors(id, reset ? null : stored[i]); // null: the initial state, not checked again
             tokens[i] = toArray(batch.get(i).chunk().getTokens());
         }
         return new Prepared(batch, stored, states, tokens);
