@@ -2,7 +2,6 @@ package io.memstream.config;
 
 import io.memstream.model.DeviceChoice;
 import io.memstream.model.OrtTuning;
-import io.memstream.model.ThreadNiceness;
 import io.memstream.registry.AvroSerdeConfig;
 import io.memstream.registry.RegistryClientConfig;
 import io.memstream.registry.RegistryTrustStore;
@@ -36,7 +35,6 @@ public final class MemstreamConfig {
     public static final String MODEL_STEP_SHARDS = "model.step.shards";
     public static final String MODEL_DECODE_THREADS = "model.decode.threads";
     public static final String MODEL_STEP_PIECE_ROWS = "model.step.piece.rows";
-    public static final String MODEL_THREADS_NICE = "model.threads.nice";
     public static final String BOOTSTRAP_SERVERS = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
     public static final String APPLICATION_ID = StreamsConfig.APPLICATION_ID_CONFIG;
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
@@ -47,8 +45,7 @@ public final class MemstreamConfig {
 
     /** Keys only memstream reads; they are kept out of the Kafka client configurations. */
     private static final Set<String> APP_KEYS = Set.of(MODEL_DIR, DEVICE, HTTP_HOST, HTTP_PORT, MODEL_THREADS,
-            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS, MODEL_DECODE_THREADS, MODEL_STEP_PIECE_ROWS,
-            MODEL_THREADS_NICE);
+            MODEL_ORT_OPTIMIZATION, MODEL_ORT_SPINNING, MODEL_STEP_SHARDS, MODEL_DECODE_THREADS, MODEL_STEP_PIECE_ROWS);
 
     private final Properties all;
     private final Path modelDir;
@@ -162,20 +159,6 @@ public final class MemstreamConfig {
                 + "for one piece per step part, got '" + raw + "'");
     }
 
-    /** The model threads' nice value: 0 (the process's priority) to 19 (the lowest). */
-    private static int parseNice(String raw) {
-        try {
-            int n = Integer.parseInt(raw.trim());
-            if (n >= 0 && n <= ThreadNiceness.MAX_NICE) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(MODEL_THREADS_NICE + " must be a nice value from 0 (the process's"
-                + " priority) to " + ThreadNiceness.MAX_NICE + ", got '" + raw + "'");
-    }
-
     private static int parseAutoOrCount(String key, String raw, int auto, String lowest) {
         return raw.trim().equalsIgnoreCase("auto") ? auto : parseCount(raw, 1,
                 () -> key + " must be auto or a number from " + lowest + " to 1024, got '" + raw + "'");
@@ -256,8 +239,7 @@ public final class MemstreamConfig {
                     parseShards(props.getProperty(MODEL_STEP_SHARDS, "auto")),
                     parseDecodeThreads(props.getProperty(MODEL_DECODE_THREADS, "auto")),
                     parsePieceRows(props.getProperty(MODEL_STEP_PIECE_ROWS,
-                            Integer.toString(OrtTuning.DEFAULT_STEP_PIECE_ROWS))),
-                    parseNice(props.getProperty(MODEL_THREADS_NICE, Integer.toString(OrtTuning.DEFAULT_THREAD_NICE))));
+                            Integer.toString(OrtTuning.DEFAULT_STEP_PIECE_ROWS))));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }

@@ -32,12 +32,8 @@ final class GenerationParts implements AutoCloseable {
         for (int i = 1; i < parts; i++) {
             helpers.add(new ModelSession(runtime)); // its parts run generateHere only: it never splits
             String name = "memstream-generate-part-" + i + "-of-" + owner;
-            int nice = runtime.threadNice();
             threads.add(Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(() -> {
-                    ThreadNiceness.lowerCurrentThread(nice);
-                    r.run();
-                }, name);
+                Thread t = new Thread(r, name);
                 t.setDaemon(true);
                 return t;
             }));

@@ -60,12 +60,9 @@ public final class ModelRuntime implements AutoCloseable {
     private final int stepShards;
 
     private final int stepPieceRows;
-    /** The nice value the model's threads give themselves ({@link OrtTuning#threadNice}). */
-    private final int threadNice;
 
     private ModelRuntime(ModelManifest manifest, Map<String, Model> graphs, Device device, int stepShards,
-                         int stepPieceRows, int threadNice) {
-        this.threadNice = threadNice;
+                         int stepPieceRows) {
         this.manifest = manifest;
         this.tokenizer = new ByteTokenizer(manifest.tokenizer());
         this.graphs = graphs;
@@ -111,8 +108,7 @@ public final class ModelRuntime implements AutoCloseable {
                         tuning.decodeThreadsFor(intraOpThreads));
             }
         }
-        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards, tuning.stepPieceRows(),
-                tuning.threadNice());
+        ModelRuntime runtime = new ModelRuntime(manifest, graphs, device, shards, tuning.stepPieceRows());
         try {
             runtime.checkGraphsMatchManifest();
         } catch (RuntimeException e) {
@@ -257,7 +253,7 @@ public final class ModelRuntime implements AutoCloseable {
             String owner = Thread.currentThread().getName();
             java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
             w = Executors.newFixedThreadPool(modelWorkers(),
-                    r -> new WorkerThread(r, "memstream-model-" + n.getAndIncrement() + "-of-" + owner, threadNice));
+                    r -> new WorkerThread(r, "memstream-model-" + n.getAndIncrement() + "-of-" + owner));
             workers.set(w);
             releaseEndedThreads();
             openWorkers.put(Thread.currentThread(), w);
@@ -273,11 +269,8 @@ public final class ModelRuntime implements AutoCloseable {
      * sessions (docs/PERFORMANCE.md, "Run L").
      */
     private static final class WorkerThread extends Thread {
-        WorkerThread(Runnable task, String name, int nice) {
-            super(() -> {
-                ThreadNiceness.lowerCurrentThread(nice);
-                task.run();
-            }, name);
+        WorkerThread(Runnable task, String name) {
+            super(task, name);
             setDaemon(true);
         }
     }
@@ -343,11 +336,6 @@ public final class ModelRuntime implements AutoCloseable {
     /** Parts a step of enough rows is split into (1: never split). */
     public int stepShards() {
         return stepShards;
-    }
-
-    /** The nice value the model's threads give themselves as they start ({@link ThreadNiceness}); 0: none. */
-    int threadNice() {
-        return threadNice;
     }
 
     /** Rows per piece of a split step ({@link OrtTuning#stepPieceRows}); 0: one piece per part. */

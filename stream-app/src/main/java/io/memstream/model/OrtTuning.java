@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtSession;
 import java.util.Locale;
 
 /**
- * ONNX Runtime session settings and the model's threads, chosen by measurement ({@code memstream bench ort}, figures in
+ * ONNX Runtime session settings, chosen by measurement ({@code memstream bench ort}, figures in
  * docs/PERFORMANCE.md): every session gets its own intra-op pool of {@code model.threads} threads
  * with spinning off. Spinning pool threads burn the cores that other sessions, the other stream
  * threads, RocksDB and Kafka's clients need; measured on the shared 2-core machine, spinning made
@@ -35,11 +35,9 @@ import java.util.Locale;
  *     those of one step part
  * @param stepPieceRows rows of each piece a CPU step is cut into, which the parts take as they come
  *     free ({@link StepShards}); {@link #WHOLE_PARTS} for one piece per part
- * @param threadNice the nice value the model's threads (step parts, workers, generation parts) give
- *     themselves as they start ({@link ThreadNiceness}); 0 leaves them at the process's priority
  */
 public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
-                        int decodeThreads, int stepPieceRows, int threadNice) {
+                        int decodeThreads, int stepPieceRows) {
 
     /** As many step shards as model threads. */
     public static final int AUTO_SHARDS = 0;
@@ -53,15 +51,10 @@ public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean
      * ({@code bench/step-pieces.sh}, docs/PERFORMANCE.md, "Run I"). 4 and 2 rows were slower than 8.
      */
     public static final int DEFAULT_STEP_PIECE_ROWS = 8;
-    /** The measured choice of the model threads' nice value ({@link ThreadNiceness}). */
-    public static final int DEFAULT_THREAD_NICE = 5;
 
-    /**
-     * The measured choice: all graph optimisations, no spinning, a step shard per model thread, pieces
-     * of 8 rows, the model's threads at nice 5.
-     */
+    /** The measured choice: all graph optimisations, no spinning, a step shard per model thread, pieces of 8 rows. */
     public static final OrtTuning DEFAULT = new OrtTuning(OrtSession.SessionOptions.OptLevel.ALL_OPT, false, AUTO_SHARDS,
-            AUTO_DECODE_THREADS, DEFAULT_STEP_PIECE_ROWS, DEFAULT_THREAD_NICE);
+            AUTO_DECODE_THREADS, DEFAULT_STEP_PIECE_ROWS);
 
     public OrtTuning {
         if (stepShards < 0) {
@@ -76,30 +69,16 @@ public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean
             throw new IllegalArgumentException("step piece rows must be at least 1 (or 0 for one piece per part), got "
                     + stepPieceRows);
         }
-        if (threadNice < 0 || threadNice > ThreadNiceness.MAX_NICE) {
-            throw new IllegalArgumentException("the model threads' nice value must be from 0 to "
-                    + ThreadNiceness.MAX_NICE + ", got " + threadNice);
-        }
-    }
-
-    public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
-                     int decodeThreads, int stepPieceRows) {
-        this(optimization, spinning, stepShards, decodeThreads, stepPieceRows, DEFAULT_THREAD_NICE);
     }
 
     public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards,
                      int decodeThreads) {
-        this(optimization, spinning, stepShards, decodeThreads, DEFAULT_STEP_PIECE_ROWS, DEFAULT_THREAD_NICE);
+        this(optimization, spinning, stepShards, decodeThreads, DEFAULT_STEP_PIECE_ROWS);
     }
 
     /** The same settings with {@code rows} rows per step piece. */
     public OrtTuning withStepPieceRows(int rows) {
-        return new OrtTuning(optimization, spinning, stepShards, decodeThreads, rows, threadNice);
-    }
-
-    /** The same settings with the model's threads at nice value {@code nice}. */
-    public OrtTuning withThreadNice(int nice) {
-        return new OrtTuning(optimization, spinning, stepShards, decodeThreads, stepPieceRows, nice);
+        return new OrtTuning(optimization, spinning, stepShards, decodeThreads, rows);
     }
 
     public OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean spinning, int stepShards) {

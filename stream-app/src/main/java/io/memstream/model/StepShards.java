@@ -66,11 +66,7 @@ final class StepShards implements AutoCloseable {
             predictors.add(graph.newPredictor(new NoopTranslator()));
             managers.add(graph.getNDManager().newSubManager());
             int p = i;
-            int nice = runtime.threadNice();
-            Thread t = new Thread(() -> {
-                ThreadNiceness.lowerCurrentThread(nice);
-                takePieces(p);
-            }, "memstream-step-part-" + i + "-of-" + owner);
+            Thread t = new Thread(() -> takePieces(p), "memstream-step-part-" + i + "-of-" + owner);
             t.setDaemon(true);
             threads.add(t);
         }

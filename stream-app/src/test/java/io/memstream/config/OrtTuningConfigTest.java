@@ -74,15 +74,6 @@ class OrtTuningConfigTest {
     }
 
     @Test
-    void theModelThreadsNiceValueIsTheMeasuredChoiceByDefaultANiceValueOrAnErrorNamingTheKey() {
-        assertEquals(OrtTuning.DEFAULT_THREAD_NICE, load(Map.of()).ortTuning().threadNice());
-        assertEquals(0, load(Map.of("model.threads.nice", " 0 ")).ortTuning().threadNice());
-        assertEquals(19, load(Map.of("model.threads.nice", "19")).ortTuning().threadNice());
-        assertRejectedAndKeptOutOfKafka("model.threads.nice", "model.threads.nice must be a nice value from 0",
-                "10", "-1", "20", "low", "");
-    }
-
-    @Test
     void badValuesNameTheKey() {
         MemstreamConfigException e = assertThrows(MemstreamConfigException.class,
                 () -> load(Map.of("model.ort.optimization", "max", "model.ort.spinning", "yes")));
