@@ -32,6 +32,8 @@ def row(r):
     # a generating run's engine alone generates too, and names its absorb rate so
     engine_rate = engine.get("absorbed_tokens_per_s", engine.get("absorbed_tokens_per_s_with_generation"))
     thread = r.get("stream_thread_times") or {}
+    # counted over the measured window where the result has it (since run P), not Streams' recent windows
+    counts = r.get("stream_thread_counts") or {}
     return {
         "absorbed_tokens_per_s": round(r["absorbed_tokens_per_s"]),
         "generated_tokens_per_s": round(r.get("generated_tokens_per_s") or 0),
@@ -49,7 +51,8 @@ def row(r):
         "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
         "ort_pool_cores": round(max(pools, 0.0), 3),
         "process_cores": cpu["process_cores"],
-        "commits_per_s": thread.get("commit_rate"),
+        "commits_per_s": counts.get("commits_per_s", thread.get("commit_rate")),
+        "polls_per_s": counts.get("polls_per_s"),
         "punctuate_ratio": thread.get("punctuate_ratio"),
     }
 

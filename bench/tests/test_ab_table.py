@@ -45,6 +45,14 @@ def test_engine_alone_broker_and_stream_thread_figures_are_read_from_the_result(
     assert row["commits_per_s"] == 7.5 and row["punctuate_ratio"] == 0.02
 
 
+def test_commits_and_polls_counted_over_the_measured_window_come_before_streams_windowed_rate():
+    r = result(0.2, 800.0, 0.36, {})
+    r["stream_thread_times"] = {"commit_rate": 2.1}
+    r["stream_thread_counts"] = {"commits": 80.0, "commits_per_s": 7.9, "polls": 120.0, "polls_per_s": 11.9}
+    row = ab_table.row(r)
+    assert row["commits_per_s"] == 7.9 and row["polls_per_s"] == 11.9
+
+
 def test_a_result_without_those_figures_still_has_a_row():
     row = ab_table.row(result(0.1, 1000.0, 0.05, {}))
     assert row["engine_alone_tokens_per_s"] is None and row["broker_cores"] is None and row["commits_per_s"] is None

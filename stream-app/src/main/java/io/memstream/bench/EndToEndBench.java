@@ -217,15 +217,18 @@ final class EndToEndBench {
                 app.streams().resume();
             }
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
+            StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
+            double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> m = c.summary(start, startWall);
             if (warmUp != null) {
                 m.put("ahead_warmup", warmUp);
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
+            m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("note", "latency counts from publication, before the processor "
                     + (warm ? "resumed" : "started") + ": it is queueing time here");
@@ -284,12 +287,14 @@ final class EndToEndBench {
             double firstOutputMillis = warmUp(reader, producer, chunks.get(0));
             Map<String, Object> warm = s.pacedWarmupSeconds() > 0 ? warmUpAtRate(reader, producer, chunks) : null;
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
+            StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             sender.join();
             CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
+            double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> m = c.summary(start, startWall);
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("first_output_latency_ms", Timings.round(firstOutputMillis));
@@ -297,6 +302,7 @@ final class EndToEndBench {
                 m.put("paced_warmup", warm);
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
+            m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
             return m;
         }
     }
