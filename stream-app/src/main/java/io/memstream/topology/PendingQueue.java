@@ -48,9 +48,10 @@ final class PendingQueue {
      * chunk, and reading it from the store decodes its token array again (6% of the stream thread's
      * samples in a profiled warm run, bench/results/perf-p/profile). These are the very objects put
      * (nothing changes a {@link PendingChunk} after it is built); those of a restored queue, and any
-     * past the bound, are read from the store.
+     * past the bound, are read from the store. A chunk of 64 byte tokens holds about 1 KB on the heap,
+     * so the bound costs at most about 1 MB a task.
      */
-    static final int MAX_CACHED_CHUNKS = 4096;
+    static final int MAX_CACHED_CHUNKS = 1024;
 
     private final KeyValueStore<String, PendingStream> progress;
     private final KeyValueStore<String, PendingChunk> chunks;
