@@ -143,6 +143,11 @@ public final class ProcessorApp implements AutoCloseable {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The model the processor runs (the benchmarks read its step parts' idle time). */
+    public ModelRuntime runtime() {
+        return runtime;
+    }
+
     /** The Kafka Streams client (for key metadata and store queries in tests and tools). */
     public KafkaStreams streams() {
         return streams;

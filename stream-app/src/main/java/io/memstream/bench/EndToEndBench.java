@@ -218,6 +218,7 @@ final class EndToEndBench {
             }
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
             StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
+            long partsWaiting = app.runtime().stepPartsWaitingNanos();
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
@@ -229,6 +230,7 @@ final class EndToEndBench {
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
             m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
+            m.put("step_parts_waiting_s", Timings.round((app.runtime().stepPartsWaitingNanos() - partsWaiting) / 1e9));
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("note", "latency counts from publication, before the processor "
                     + (warm ? "resumed" : "started") + ": it is queueing time here");
@@ -288,6 +290,7 @@ final class EndToEndBench {
             Map<String, Object> warm = s.pacedWarmupSeconds() > 0 ? warmUpAtRate(reader, producer, chunks) : null;
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
             StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
+            long partsWaiting = app.runtime().stepPartsWaitingNanos();
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
@@ -303,6 +306,7 @@ final class EndToEndBench {
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
             m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
+            m.put("step_parts_waiting_s", Timings.round((app.runtime().stepPartsWaitingNanos() - partsWaiting) / 1e9));
             return m;
         }
     }

@@ -338,6 +338,18 @@ public final class ModelRuntime implements AutoCloseable {
         return stepShards;
     }
 
+    /**
+     * Wall time the step parts of every open session have waited for a piece, summed over the parts
+     * (a benchmark diffs two readings: how long the model idled for want of work).
+     */
+    public long stepPartsWaitingNanos() {
+        long sum = 0;
+        for (ModelSession s : openSessions.values()) {
+            sum += s.stepPartsWaitingNanos();
+        }
+        return sum;
+    }
+
     /** Rows per piece of a split step ({@link OrtTuning#stepPieceRows}); 0: one piece per part. */
     public int stepPieceRows() {
         return stepPieceRows;

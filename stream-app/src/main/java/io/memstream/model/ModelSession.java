@@ -144,6 +144,11 @@ public final class ModelSession implements AutoCloseable {
                 : CompletableFuture.supplyAsync(() -> runtime.sessionForCurrentThread().step(states, tokens), elsewhere);
     }
 
+    /** Wall time this session's step parts have waited for work, summed over the parts; 0 before its first split step. */
+    long stepPartsWaitingNanos() {
+        return shards == null ? 0 : shards.waitingNanos();
+    }
+
     private StepShards shards() {
         if (shards == null) {
             shards = new StepShards(runtime, this::step);

@@ -51,6 +51,8 @@ final class StepShards implements AutoCloseable {
     private final List<NDManager> managers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final BlockingQueue<Piece> queue = new LinkedBlockingQueue<>();
+    /** Wall time the part threads have spent waiting for a piece, summed: the model idle for want of work. */
+    private final AtomicLong waitingNanos = new AtomicLong();
     private final PartStep part;
     private final int parts;
     private final int pieceRows;
@@ -71,6 +73,14 @@ final class StepShards implements AutoCloseable {
             threads.add(t);
         }
         threads.forEach(Thread::start);
+    }
+
+    /**
+     * Wall time the part threads have spent waiting for a piece since they started, summed over the
+     * parts (so up to the parts times the wall time): what the model idled for want of work.
+     */
+    long waitingNanos() {
+        return waitingNanos.get();
     }
 
     /** Whether a step of {@code rows} rows is worth splitting. */
@@ -124,11 +134,13 @@ final class StepShards implements AutoCloseable {
     private void takePieces(int p) {
         while (true) {
             Piece piece;
+            long waitFrom = System.nanoTime();
             try {
                 piece = queue.take();
             } catch (InterruptedException e) {
                 return;
             }
+            waitingNanos.addAndGet(System.nanoTime() - waitFrom);
             if (piece == STOP) {
                 return;
             }

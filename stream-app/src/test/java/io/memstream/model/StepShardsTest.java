@@ -276,4 +276,17 @@ class StepShardsTest {
             assertFalse(shards.splits(7), "fewer than 4 rows a part: one call");
         }
     }
+
+    /** The parts' wait for work is counted: it is how long the model idled for want of a piece. */
+    @Test
+    void thePartsTimeWaitingForAPieceIsCounted() throws Exception {
+        var dir = TestModels.repoRoot().resolve("models/default");
+        try (ModelRuntime runtime = ModelRuntime.load(dir, DeviceChoice.CPU, 2);
+             StepShards shards = new StepShards(runtime, (predictor, manager, states, tokens) ->
+                     new StepOutput(new double[tokens.length], new float[tokens.length][][], 0))) {
+            Thread.sleep(200); // the parts wait in the queue from their start
+            shards.step(new float[32][][], new int[32][]);
+            assertTrue(shards.waitingNanos() >= 150_000_000L, "waited " + shards.waitingNanos() + " ns");
+        }
+    }
 }
