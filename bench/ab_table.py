@@ -53,8 +53,18 @@ def row(r):
         "process_cores": cpu["process_cores"],
         "commits_per_s": counts.get("commits_per_s", thread.get("commit_rate")),
         "polls_per_s": counts.get("polls_per_s"),
+        "step_parts_waiting_share": parts_waiting_share(r),
         "punctuate_ratio": thread.get("punctuate_ratio"),
     }
+
+
+def parts_waiting_share(r):
+    """The share of the model step parts' time spent waiting for a piece (one part per model thread)."""
+    waiting, seconds = r.get("step_parts_waiting_s"), r.get("seconds")
+    parts = (r.get("settings") or {}).get("model_threads")
+    if waiting is None or not seconds or not parts:
+        return None
+    return round(waiting / (parts * seconds), 3)
 
 
 def broker_cores(groups):

@@ -53,6 +53,13 @@ def test_commits_and_polls_counted_over_the_measured_window_come_before_streams_
     assert row["commits_per_s"] == 7.9 and row["polls_per_s"] == 11.9
 
 
+def test_the_step_parts_waiting_share_is_their_wait_over_parts_times_the_window():
+    r = result(0.2, 800.0, 0.36, {})
+    r.update({"step_parts_waiting_s": 0.229, "seconds": 7.923, "settings": {"model_threads": 2}})
+    assert ab_table.row(r)["step_parts_waiting_share"] == 0.014
+    assert ab_table.row(result(0.2, 800.0, 0.36, {}))["step_parts_waiting_share"] is None
+
+
 def test_a_result_without_those_figures_still_has_a_row():
     row = ab_table.row(result(0.1, 1000.0, 0.05, {}))
     assert row["engine_alone_tokens_per_s"] is None and row["broker_cores"] is None and row["commits_per_s"] is None

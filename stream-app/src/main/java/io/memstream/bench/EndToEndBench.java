@@ -217,20 +217,17 @@ final class EndToEndBench {
                 app.streams().resume();
             }
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
-            StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
-            long partsWaiting = app.runtime().stepPartsWaitingNanos();
+            ProcessorCounts counts = ProcessorCounts.take(app);
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
-            double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> m = c.summary(start, startWall);
             if (warmUp != null) {
                 m.put("ahead_warmup", warmUp);
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
-            m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
-            m.put("step_parts_waiting_s", Timings.round((app.runtime().stepPartsWaitingNanos() - partsWaiting) / 1e9));
+            counts.putSince(m, app, start);
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("note", "latency counts from publication, before the processor "
                     + (warm ? "resumed" : "started") + ": it is queueing time here");
@@ -289,15 +286,13 @@ final class EndToEndBench {
             double firstOutputMillis = warmUp(reader, producer, chunks.get(0));
             Map<String, Object> warm = s.pacedWarmupSeconds() > 0 ? warmUpAtRate(reader, producer, chunks) : null;
             CpuShares.Snapshot cpu = CpuShares.take(brokerCpu);
-            StreamThreadTimes.Counts counts = StreamThreadTimes.counts(app.streams());
-            long partsWaiting = app.runtime().stepPartsWaitingNanos();
+            ProcessorCounts counts = ProcessorCounts.take(app);
             long start = System.nanoTime();
             long startWall = System.currentTimeMillis();
             Thread sender = sendPaced(producer, chunks, start);
             CommittedOutputs c = CommittedOutputs.read(reader, chunks.size(), start);
             sender.join();
             CpuShares.Snapshot cpuEnd = CpuShares.take(brokerCpu);
-            double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> m = c.summary(start, startWall);
             m.put("cpu", CpuShares.between(cpu, cpuEnd));
             m.put("first_output_latency_ms", Timings.round(firstOutputMillis));
@@ -305,8 +300,7 @@ final class EndToEndBench {
                 m.put("paced_warmup", warm);
             }
             m.put("stream_thread_times", StreamThreadTimes.of(app.streams()));
-            m.put("stream_thread_counts", StreamThreadTimes.counts(app.streams()).since(counts, seconds));
-            m.put("step_parts_waiting_s", Timings.round((app.runtime().stepPartsWaitingNanos() - partsWaiting) / 1e9));
+            counts.putSince(m, app, start);
             return m;
         }
     }
@@ -403,6 +397,25 @@ final class EndToEndBench {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // a temp directory; the OS cleans it eventually
+        }
+    }
+
+    /**
+     * What the processor has counted since it started, read at the clock's start and diffed at its
+     * end: the stream threads' polls, commits and records (Streams' cumulative counts) and the time
+     * the model's step parts waited for work.
+     */
+    private record ProcessorCounts(StreamThreadTimes.Counts streamThreads, long partsWaitingNanos) {
+        static ProcessorCounts take(ProcessorApp app) {
+            return new ProcessorCounts(StreamThreadTimes.counts(app.streams()), app.runtime().stepPartsWaitingNanos());
+        }
+
+        /** Puts each count's growth since this reading into {@code m}, per second of the clock from {@code start}. */
+        void putSince(Map<String, Object> m, ProcessorApp app, long start) {
+            ProcessorCounts now = take(app);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            m.put("stream_thread_counts", now.streamThreads.since(streamThreads, seconds));
+            m.put("step_parts_waiting_s", Timings.round((now.partsWaitingNanos - partsWaitingNanos) / 1e9));
         }
     }
 }

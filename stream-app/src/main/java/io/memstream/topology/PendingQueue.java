@@ -3,6 +3,7 @@ package io.memstream.topology;
 import io.memstream.schema.PendingChunk;
 import io.memstream.schema.PendingStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -47,20 +48,16 @@ final class PendingQueue {
      * The chunks this queue appended and has not popped, bounded: a batch reads each stream's head
      * chunk, and reading it from the store decodes its token array again (6% of the stream thread's
      * samples in a profiled warm run, bench/results/perf-p/profile). These are the very objects put
-     * (nothing changes a {@link PendingChunk} after it is built); those of a restored queue, and any
-     * past the bound, are read from the store. A chunk of 64 byte tokens holds about 1 KB on the heap,
+     * (nothing changes a {@link PendingChunk} after it is built); those of a restored queue, and those
+     * appended while it was full, are read from the store: a queue is read oldest first, so the
+     * chunks kept are the ones needed next. A chunk of 64 byte tokens holds about 1 KB on the heap,
      * so the bound costs at most about 1 MB a task.
      */
     static final int MAX_CACHED_CHUNKS = 1024;
 
     private final KeyValueStore<String, PendingStream> progress;
     private final KeyValueStore<String, PendingChunk> chunks;
-    private final Map<String, PendingChunk> appended = new LinkedHashMap<>(64, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, PendingChunk> eldest) {
-            return size() > MAX_CACHED_CHUNKS;
-        }
-    };
+    private final Map<String, PendingChunk> appended = new HashMap<>();
     /** Every stream with chunks queued, by stream id; never handed out, only copies. */
     private final NavigableMap<String, PendingStream> headers = new TreeMap<>();
     /** The streams that have an entry in {@link #progress}. */
@@ -139,7 +136,9 @@ final class PendingQueue {
         for (PendingChunk part : parts) {
             String key = chunkKey(streamId, index++);
             chunks.put(key, part);
-            appended.put(key, part);
+            if (appended.size() < MAX_CACHED_CHUNKS) {
+                appended.put(key, part);
+            }
         }
         q.setNextIndex(index);
         q.setLastSeq(seq);
