@@ -2,7 +2,8 @@
 an A/B of two commits or settings is read from.
 
 Per file: absorbed (and generated) tokens/s, chunks/s and seconds timed, the engine alone's tokens/s
-at the configured batch and the run's ratio to it, p50 and p99 latency and how many single seconds had a
+at the configured batch and the run's ratio to it (and that ratio's two factors: the model's cores over the
+engine alone's, and the tokens a model core absorbed over the engine alone's), p50 and p99 latency and how many single seconds had a
 p99 over 250 ms (of how many), the cores of the model's threads, the stream thread, the broker and
 Kafka's client network threads, the stream thread's CPU per chunk (its cores over chunks/s), ONNX
 Runtime's pool threads: what the process used beyond its Java threads and the known native ones
@@ -41,6 +42,11 @@ def row(r):
         "seconds": r.get("seconds"),
         "engine_alone_tokens_per_s": round(engine_rate) if engine_rate is not None else None,
         "e2e_over_engine": r["ratios"].get(f"e2e_over_engine_batch_{batch}"),
+        # the ratio's two factors (results since run Q): the model's cores over the engine alone's, and
+        # the tokens each of its cores absorbed over the engine alone's
+        "model_cores_over_engine": r["ratios"].get(f"model_cores_e2e_over_engine_batch_{batch}"),
+        "tokens_per_model_core_over_engine": r["ratios"].get(f"tokens_per_model_core_e2e_over_engine_batch_{batch}"),
+        "engine_alone_model_cores": engine.get("model_cores"),
         "latency_p50_ms": r.get("latency_p50_ms"),
         "latency_p99_ms": r.get("latency_p99_ms"),
         "seconds_p99_over_250ms": seconds_over(r.get("latency_by_second") or [], 250.0),

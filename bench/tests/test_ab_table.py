@@ -75,3 +75,14 @@ def test_a_broker_in_its_own_jvm_counts_that_process_and_its_threads_left_in_mem
     r = result(0.1, 1000.0, 0.05, {})
     r["cpu"]["cores_by_group"].update({"broker (and other java threads)": 0.01, "broker process": 0.12})
     assert ab_table.row(r)["broker_cores"] == 0.13
+
+
+def test_the_ratios_two_factors_are_read_at_the_configured_batch():
+    r = result(0.1, 1000.0, 0.05, {})
+    r["ratios"].update({"model_cores_e2e_over_engine_batch_1": 0.78, "tokens_per_model_core_e2e_over_engine_batch_1": 1.02,
+                        "model_cores_e2e_over_engine_batch_4": 0.5})
+    r["engine_alone"] = {"batch_1": {"absorbed_tokens_per_s": 1.0, "model_cores": 1.93}}
+    row = ab_table.row(r)
+    assert row["model_cores_over_engine"] == 0.78 and row["tokens_per_model_core_over_engine"] == 1.02
+    assert row["engine_alone_model_cores"] == 1.93
+    assert ab_table.row(result(0.1, 1000.0, 0.05, {}))["model_cores_over_engine"] is None

@@ -44,6 +44,8 @@ final class CpuShares {
     /** The broker when it runs in a JVM of its own (bench e2e --broker-jvm): that whole process. */
     static final String BROKER_PROCESS = "broker process";
     static final String UNLISTED = "gc, jit, onnx runtime pools, rocksdb";
+    /** Key of {@link #modelCores}'s figure in {@link #between}'s result. */
+    static final String MODEL_CORES = "model_cores_with_ort_pools";
 
     record Snapshot(long wallNanos, long processCpuNanos, Map<Long, String> names, Map<Long, Long> cpuNanos,
                     Map<Long, String> osNames, Map<Long, Long> osCpuTicks, long brokerProcessCpuNanos) { }
@@ -146,15 +148,31 @@ final class CpuShares {
             cores.put(BROKER_PROCESS, Timings.round((b.brokerProcessCpuNanos() - a.brokerProcessCpuNanos()) / 1e9 / wall));
         }
         out.put("cores_by_group", cores);
-        if (!b.osCpuTicks().isEmpty()) {
-            out.put("unlisted_known_native_cores", nativeThreads(a, b, wall));
+        Map<String, Object> known = b.osCpuTicks().isEmpty() ? Map.of() : nativeThreads(a, b, wall);
+        if (!known.isEmpty()) {
+            out.put("unlisted_known_native_cores", known);
         }
+        out.put(MODEL_CORES, Timings.round(modelCores(cores, known)));
         List<Map.Entry<String, Double>> top = new ArrayList<>(byName.entrySet());
         top.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
         Map<String, Object> busiest = new LinkedHashMap<>();
         top.stream().limit(12).forEach(e -> busiest.put(e.getKey(), Timings.round(e.getValue() / wall)));
         out.put("busiest_threads_cores", busiest);
         return out;
+    }
+
+    /**
+     * The model's named threads plus the remainder that is none of the known native threads: ONNX
+     * Runtime's intra-op pools, which run a session's calls beside the thread that made them when
+     * {@code model.threads} gives a session more than one. What the model took of the machine, for
+     * comparing a run with the engine alone on the same cores.
+     */
+    static double modelCores(Map<String, Object> coresByGroup, Map<String, Object> knownNative) {
+        double pools = ((Number) coresByGroup.getOrDefault(UNLISTED, 0.0)).doubleValue();
+        for (Object v : knownNative.values()) {
+            pools -= ((Number) v).doubleValue();
+        }
+        return ((Number) coresByGroup.getOrDefault(MODEL_THREADS, 0.0)).doubleValue() + Math.max(0, pools);
     }
 
     static String group(String thread) {

@@ -376,6 +376,7 @@ final class EndToEndBench {
         Map<String, Object> engine = (Map<String, Object>) result.get("engine_alone");
         Map<String, Object> settings = (Map<String, Object>) result.get("settings");
         double e2e = (double) result.get("absorbed_tokens_per_s");
+        double e2eCores = (double) ((Map<String, Object>) result.get("cpu")).get(CpuShares.MODEL_CORES);
         Map<String, Object> ratios = new LinkedHashMap<>();
         for (var e : engine.entrySet()) {
             Map<String, Object> row = (Map<String, Object>) e.getValue();
@@ -387,9 +388,33 @@ final class EndToEndBench {
             if (result.get("steady_absorbed_tokens_per_s") instanceof Double steady) {
                 ratios.put("steady_e2e_over_engine_" + e.getKey(), Timings.round(steady / engineRate));
             }
+            if (row.get("model_cores") instanceof Double engineCores) {
+                CoreShare.of(e2e, e2eCores, engineRate, engineCores).putInto(ratios, e.getKey());
+            }
         }
         ratios.put("configured_batch", settings.get("batch_max_size"));
         result.put("ratios", ratios);
+    }
+
+    /**
+     * The ratio to the engine alone taken apart: the model's cores end to end over the engine alone's
+     * (what Kafka and the processor left it of the machine), times the tokens each model core absorbed
+     * end to end over the engine alone's (how well it used them). Their product is the ratio.
+     */
+    record CoreShare(double cores, double tokensPerCore) {
+        static CoreShare of(double e2eRate, double e2eCores, double engineRate, double engineCores) {
+            if (e2eCores <= 0 || engineCores <= 0) {
+                return new CoreShare(Double.NaN, Double.NaN);
+            }
+            return new CoreShare(e2eCores / engineCores, (e2eRate / e2eCores) / (engineRate / engineCores));
+        }
+
+        void putInto(Map<String, Object> ratios, String batch) {
+            if (!Double.isNaN(cores)) {
+                ratios.put("model_cores_e2e_over_engine_" + batch, Timings.round(cores));
+                ratios.put("tokens_per_model_core_e2e_over_engine_" + batch, Timings.round(tokensPerCore));
+            }
+        }
     }
 
     private static void deleteQuietly(Path dir) {

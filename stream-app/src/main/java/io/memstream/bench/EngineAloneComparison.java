@@ -69,10 +69,17 @@ final class EngineAloneComparison {
     /** Window rates at one batch size, by batches in flight, and the tokens a batch of it holds. */
     record Measured(double tokensPerCall, Map<Integer, Rates> byInFlight) { }
 
-    /** Per window, summed over callers: absorbed and generated tokens per second. */
-    private record Rates(double[] absorbed, double[] generated) {
+    /**
+     * Per window, summed over callers: absorbed and generated tokens per second; and per measurement,
+     * the cores the model used ({@link CpuShares#modelCores}, warm-up included: the same work).
+     */
+    private record Rates(double[] absorbed, double[] generated, double[] modelCores) {
         Rates plus(Rates o) {
-            return new Rates(concat(absorbed, o.absorbed), concat(generated, o.generated));
+            return new Rates(concat(absorbed, o.absorbed), concat(generated, o.generated), concat(modelCores, o.modelCores));
+        }
+
+        Rates withModelCores(double cores) {
+            return new Rates(absorbed, generated, new double[] {cores});
         }
     }
 
@@ -132,10 +139,12 @@ final class EngineAloneComparison {
                     first = false;
                     Callable<Rates> caller = () -> windows(runtime, batches, states, specs, depth, warmup);
                     Rates total = null;
+                    CpuShares.Snapshot cpuFrom = CpuShares.take(() -> -1);
                     for (Future<Rates> f : callers.invokeAll(java.util.Collections.nCopies(streamThreads, caller))) {
                         total = total == null ? f.get() : sum(total, f.get());
                     }
-                    byInFlight.put(depth, total);
+                    double cores = (double) CpuShares.between(cpuFrom, CpuShares.take(() -> -1)).get(CpuShares.MODEL_CORES);
+                    byInFlight.put(depth, total.withModelCores(cores));
                     BenchOutput.progress("engine alone at B=%d, %d in flight, %d caller(s): %.0f absorbed tokens/s",
                             b, depth, streamThreads, median(total.absorbed()));
                 }
@@ -195,7 +204,7 @@ final class EngineAloneComparison {
             }
         }
         return new Rates(absorbed.stream().mapToDouble(Double::doubleValue).toArray(),
-                generated.stream().mapToDouble(Double::doubleValue).toArray());
+                generated.stream().mapToDouble(Double::doubleValue).toArray(), new double[0]);
     }
 
     /** One batch with the model; completes with its absorbed and generated tokens. */
@@ -226,6 +235,7 @@ final class EngineAloneComparison {
                 d.put("generated_tokens_per_s", Timings.round(median(pooled.generated())));
             }
             d.put("windows", pooled.absorbed().length);
+            d.put("model_cores", Timings.round(Arrays.stream(pooled.modelCores()).average().orElse(0)));
             d.put("after_absorbed_tokens_per_s", Timings.round(median(e.getValue().absorbed())));
             if (before != null) {
                 d.put("before_absorbed_tokens_per_s", Timings.round(median(before.byInFlight().get(e.getKey()).absorbed())));
@@ -248,6 +258,7 @@ final class EngineAloneComparison {
         if (top.containsKey("generated_tokens_per_s")) {
             row.put("generated_tokens_per_s", top.get("generated_tokens_per_s"));
         }
+        row.put("model_cores", top.get("model_cores"));
         row.put("by_in_flight", depths);
         return row;
     }
@@ -268,7 +279,7 @@ final class EngineAloneComparison {
             absorbed[i] = a.absorbed()[i] + b.absorbed()[i];
             generated[i] = a.generated()[i] + b.generated()[i];
         }
-        return new Rates(absorbed, generated);
+        return new Rates(absorbed, generated, new double[0]);
     }
 
     private static double[] concat(double[] a, double[] b) {
