@@ -45,12 +45,12 @@ public final class MemstreamTopology {
                 config.inputTopic()), SOURCE);
         topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), DECODER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MEMORY_STORE),
-                Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()), PROCESSOR);
+                Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()).withCachingEnabled(), PROCESSOR);
         // In memory: queues are short-lived; their changelogs restore them after a crash.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
-                Serdes.String(), serdes.pendingStream()).withLoggingEnabled(Map.of()).withCachingEnabled(), PROCESSOR);
+                Serdes.String(), serdes.pendingStream()).withLoggingEnabled(Map.of()), PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_CHUNKS_STORE),
-                Serdes.String(), serdes.pendingChunk()).withLoggingEnabled(Map.of()).withCachingEnabled(), PROCESSOR);
+                Serdes.String(), serdes.pendingChunk()).withLoggingEnabled(Map.of()), PROCESSOR);
         topology.addSink(SINK, config.outputTopic(), serdes.key().serializer(),
                 serdes.continuation().serializer(), PROCESSOR);
         return topology;
