@@ -45,7 +45,7 @@ public final class MemstreamTopology {
                 config.inputTopic()), SOURCE);
         topology.addProcessor(PROCESSOR, () -> new MemoryProcessor(config, runtime, metrics), DECODER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MEMORY_STORE),
-                Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()).withCachingEnabled(), PROCESSOR);
+                Serdes.String(), serdes.memoryState()).withLoggingEnabled(Map.of()), PROCESSOR);
         // In memory: queues are short-lived; their changelogs restore them after a crash.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE),
                 Serdes.String(), serdes.pendingStream()).withLoggingEnabled(Map.of()), PROCESSOR);
