@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The decode cache's layout, before and after (docs/PERFORMANCE.md, "The decode cache, one tensor per
-# layer"): `memstream bench engine` on models/default as committed at REF (default 095ebd6, all layers'
+# The decode cache's layout, before and after (docs/performance-runs.md, "Run D"): `memstream bench engine` on models/default as committed at REF (default 095ebd6, all layers'
 # keys/values in one cache_kv tensor) against the working tree's (one tensor per layer and kind; same
 # weights), alternating ROUNDS times so both sides see the same machine, then the medians side by side.
 #   bench/decode-layout.sh                       (THREADS=2 ROUNDS=3 REF=095ebd6 BENCH_OUT=bench/results/decode-layout)

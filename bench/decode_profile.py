@@ -1,7 +1,7 @@
 """Where decode's time goes: onnxruntime's own profiler over one generation (prefill, then N decode
 calls at batch B), summed by operator type, and the costliest nodes of the copying kinds (Gather,
 Slice, Concat). Generic over the manifest's cache, so a model of either cache layout can be
-profiled (docs/PERFORMANCE.md, "The decode cache, one tensor per layer").
+profiled (docs/performance-runs.md, "Run D").
 
     model-export/.venv/bin/python bench/decode_profile.py --model models/default --batch 32 --threads 1
 """

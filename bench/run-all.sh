@@ -54,7 +54,7 @@ ahead=(--streams 256 --chunks 48)
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_warm.json"
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 32 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
 # 96 chunks a stream: at 32 the batched run lasted 5-7 s, mostly its start, and three identical runs
-# spread 0.62-0.87 (run L); at 96 they took 14-16 s (docs/PERFORMANCE.md, "Run M").
+# spread 0.62-0.87 (run L); at 96 they took 14-16 s (docs/performance-runs.md, "Run M").
 gen=(--streams 64 --chunks 96 --new-tokens 32)
 "${java[@]}" e2e --engine-s 2 "${gen[@]}" -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # The same, warm, as the batched run above: the generating runs started cold, the compilers took 0.08 of
@@ -64,7 +64,7 @@ gen=(--streams 64 --chunks 96 --new-tokens 32)
 # 15 s of warm-up streams at that rate (reported apart). The peak comes from the warm run; with 3 s (the
 # option's default) the processor was still warming at the clock's start at run O's higher rate: the
 # warm-up's own p50 was 294-1,038 ms and one run of three carried a five-second backlog into the measured
-# window (docs/PERFORMANCE.md, "Run O").
+# window (docs/performance-runs.md, "Run O").
 # The peak is the warm run's steady rate.
 rate=$("$py" -c "import json; r = json.load(open('$out/e2e_batch32_warm.json')); print(round(r.get('steady_chunks_per_s', r['chunks_per_s']) / 2, 1))")
 "${java[@]}" e2e --engine-s 1 --streams 256 --chunks 64 --rate "$rate" --paced-warmup-s 15 -D batch.max.size=32 --out "$out/e2e_paced_half_peak.json"

@@ -1,5 +1,5 @@
 """Two ways onnxruntime could run `step` faster than the graph as exported, measured and not adopted
-(docs/PERFORMANCE.md, "Run E"):
+(docs/performance-runs.md, "Run E"):
   1. onnxruntime's fused MultiHeadAttention (com.microsoft) against the plain ops the exporter
      writes (MatMul, scale, additive mask, Softmax, MatMul, transposes), one attention layer at the
      default model's shapes;

@@ -1,5 +1,5 @@
 """Where `step`'s time goes: onnxruntime's own profiler over repeated step calls at batch B, summed by
-operator type and by the module path of the node (docs/PERFORMANCE.md, "Run E").
+operator type and by the module path of the node (docs/performance-runs.md, "Run E").
 
     model-export/.venv/bin/python bench/step_profile.py --model models/default --batch 32 --threads 2
 """

@@ -31,7 +31,7 @@ public final class BenchOutput {
      * The context a figure needs to be read: these are shared 2-core machines, so the load average
      * at start and end says whether a run was disturbed, and the processor's model which machine it
      * was (on an AMD EPYC PyTorch's MKL ran the same step 1.7-3x slower than on the machine of run L,
-     * and ONNX Runtime faster: docs/PERFORMANCE.md, "Run M").
+     * and ONNX Runtime faster: docs/performance-runs.md, "Run M").
      */
     static Map<String, Object> environment(List<String> command) {
         Map<String, Object> env = new LinkedHashMap<>();

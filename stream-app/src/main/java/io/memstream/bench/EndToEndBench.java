@@ -246,7 +246,7 @@ final class EndToEndBench {
     /**
      * Rounds of warm-up streams (the run's first chunks under ids of their own, a new set each round),
      * each published ahead and read back, until {@code aheadWarmupSeconds} have passed: on 2 cores the
-     * JIT compilers were still busy 30 s after a cold start (docs/PERFORMANCE.md, "Run G"), while the
+     * JIT compilers were still busy 30 s after a cold start (docs/performance-runs.md, "Run G"), while the
      * engine alone it is compared with has warmed up before it is timed.
      */
     private Map<String, Object> warmUpAhead(MemstreamConfig config, ContinuationReader reader, List<TokenChunk> chunks)
@@ -331,7 +331,7 @@ final class EndToEndBench {
      * {@code pacedWarmupSeconds} before the clock starts, as a benchmark harness warms up before it
      * measures: the first seconds after a start pay for JIT compilation of the whole path and for the
      * first batches of each size (measured: seconds 0-1 of a paced run at p99 421-432 ms with model calls
-     * at 2-3x their later time, docs/PERFORMANCE.md, "Run D"). Their latencies are reported apart.
+     * at 2-3x their later time, docs/performance-runs.md, "Run D"). Their latencies are reported apart.
      */
     private Map<String, Object> warmUpAtRate(ContinuationReader reader, ChunkProducer producer, List<TokenChunk> chunks)
             throws InterruptedException {

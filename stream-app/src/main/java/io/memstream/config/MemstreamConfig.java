@@ -70,7 +70,7 @@ public final class MemstreamConfig {
     /**
      * Producer batching for Kafka Streams' producer, by measurement: every chunk writes a state of
      * about 8 KB to the changelog, so the client's default 16 KB batches carry two records each. In
-     * the end-to-end benchmarks (docs/PERFORMANCE.md, "Run C") 256 KB batches raised the steady
+     * the end-to-end benchmarks (docs/performance-runs.md, "Run C") 256 KB batches raised the steady
      * absorb rate 1.17-1.31x. The linger stays Kafka's (5 ms): 20 ms, tried with it, doubled the
      * steady p99 latency at 346.5 chunks/s and added no throughput.
      */
@@ -81,7 +81,7 @@ public final class MemstreamConfig {
      * (100 ms) when no new records have been fetched, also when every partition is paused because
      * its buffer is full, and no wall-clock punctuator (the one that runs partial batches) fires
      * meanwhile. So memstream polls for at most a fifth of {@code batch.max.wait.ms}: measured
-     * (docs/PERFORMANCE.md, "Run E"), the paced run's p99 fell and the published-ahead run spent
+     * (docs/performance-runs.md, "Run E"), the paced run's p99 fell and the published-ahead run spent
      * less of its time in poll. An idle thread wakes every few milliseconds for it, which costs
      * next to nothing.
      */

@@ -266,7 +266,7 @@ public final class ModelRuntime implements AutoCloseable {
      * ({@link ModelSession#onOneCore}), since the workers run side by side, one per step part. A
      * small step on the full pool gained no time (batch 1) and the pool's threads took the other
      * worker's core: 0.29 of the 2 cores end to end at batch.max.size=1, about none on one core's
-     * sessions (docs/PERFORMANCE.md, "Run L").
+     * sessions (docs/performance-runs.md, "Run L").
      */
     private static final class WorkerThread extends Thread {
         WorkerThread(Runnable task, String name) {

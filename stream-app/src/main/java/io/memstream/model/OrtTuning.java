@@ -26,7 +26,7 @@ import java.util.Locale;
  * <p>{@code decode} (one token per row and call) runs on CPU sessions of {@code decodeThreads}
  * threads, by default as many as one step part has (one with the defaults): its calls are smaller
  * still, and on 2 cores a one-thread session took 0.75-0.80x / 0.73-0.81x / 0.82-0.88x the time of a two-thread one
- * at batch 1 / 8 / 32 ({@code bench/decode-threads.sh}, docs/PERFORMANCE.md, "Run G").
+ * at batch 1 / 8 / 32 ({@code bench/decode-threads.sh}, docs/performance-runs.md, "Run G").
  *
  * @param optimization graph optimisation level
  * @param spinning whether idle pool threads spin for work (only worth it on dedicated cores)
@@ -48,7 +48,7 @@ public record OrtTuning(OrtSession.SessionOptions.OptLevel optimization, boolean
     /**
      * The measured choice of rows per step piece: against one piece per part, on 2 cores, 0.98x the
      * time at batch 32 on two threads and 0.81x at batch 128; 0.89x at batch 32 on one thread
-     * ({@code bench/step-pieces.sh}, docs/PERFORMANCE.md, "Run I"). 4 and 2 rows were slower than 8.
+     * ({@code bench/step-pieces.sh}, docs/performance-runs.md, "Run I"). 4 and 2 rows were slower than 8.
      */
     public static final int DEFAULT_STEP_PIECE_ROWS = 8;
 

@@ -27,7 +27,7 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  *
  * <p>With {@code batch.overlap} (the default) a batch runs on the stream thread's model worker while
  * the stream thread goes on: it polls, queues the next chunks and commits, which left the model idle
- * 16-24% of the time when they took turns (docs/PERFORMANCE.md, "Run G"). Per task, one batch running
+ * 16-24% of the time when they took turns (docs/performance-runs.md, "Run G"). Per task, one batch running
  * and one waiting per worker slot are with the model ({@link BatchesInFlight}), and their streams are
  * passed over when the next batch is taken. Results are applied on the stream thread, oldest first; until then the
  * chunks stay in the changelogged pending store, so a commit or a crash in between loses nothing
