@@ -234,7 +234,12 @@ def met(ok):
 def formed_ratio(r, steady):
     """The end-to-end / engine-alone ratio at the batch the processor formed (the configured one if
     no other was measured)."""
-    prefix = "steady_e2e_over_engine_batch_" if steady else "e2e_over_engine_batch_"
+    return at_formed_batch(r, "steady_e2e_over_engine_batch_" if steady else "e2e_over_engine_batch_")
+
+
+def at_formed_batch(r, prefix):
+    """ratios[prefix + batch] at the batch the processor formed (the configured one if no other was
+    measured), or None."""
     ratios = r["ratios"]
     configured = f"{prefix}{r['settings']['batch_max_size']}"
     formed = [v for k, v in ratios.items() if k.startswith(prefix) and k != configured]
@@ -290,9 +295,20 @@ def e2e_row(d):
             steady = median_of(steadies, str) if None not in steadies else None
             batch = statistics.median(r["mean_batch_size"] for r in runs)
             parts.append(f"{label}: steady {steady}, whole run {median_of(wholes, str)} (formed batch {batch:.0f}), "
-                         f"{met(steady_ok)} steady, {met(whole_ok)} whole")
+                         f"{met(steady_ok)} steady, {met(whole_ok)} whole{factors(runs)}")
             oks.append(steady_ok and whole_ok)
     return parts, oks
+
+
+def factors(runs):
+    """The whole-run ratio's two factors, medians over the runs (results since run Q carry them): the
+    model's cores over the engine alone's, and the tokens a model core absorbed over the engine alone's."""
+    share = [at_formed_batch(r, "model_cores_e2e_over_engine_batch_") for r in runs]
+    per_core = [at_formed_batch(r, "tokens_per_model_core_e2e_over_engine_batch_") for r in runs]
+    if None in share or None in per_core:
+        return ""
+    return (f" (the model had {statistics.median(share):.3g} of the engine alone's cores and absorbed "
+            f"{statistics.median(per_core):.3g} of its tokens per core)")
 
 
 def engine_rows(d):

@@ -121,3 +121,17 @@ def test_the_warm_generating_run_is_judged_beside_the_cold_one(tmp_path):
     assert "defaults, generating: steady 0.78, whole run 0.76 (formed batch 29), **no** steady" in end_to_end
     assert "defaults, generating, warm: steady 0.86, whole run 0.83 (formed batch 29), yes steady, yes whole" in end_to_end
     assert end_to_end.endswith("| **no** |")  # the cold run still misses
+
+
+def test_the_ratios_factors_are_the_medians_at_the_formed_batch(tmp_path):
+    d = str(tmp_path)
+    for i, (share, per_core) in enumerate([(0.78, 0.99), (0.8, 0.95), (0.75, 1.01)]):
+        r = e2e(32, 31.0, steady=0.8, whole=0.78)
+        r["ratios"].update({"model_cores_e2e_over_engine_batch_32": 0.1, "model_cores_e2e_over_engine_batch_31": share,
+                            "tokens_per_model_core_e2e_over_engine_batch_32": 0.1,
+                            "tokens_per_model_core_e2e_over_engine_batch_31": per_core})
+        write(d, "e2e_batch32.json" if i == 0 else f"e2e_batch32_repeat{i}.json", r)
+    write(d, "e2e_batch1.json", e2e(1, 1.0, steady=0.8, whole=0.8))  # an older result: no factors
+    e2e_row = row(report.targets(d), "end-to-end")
+    assert "(the model had 0.78 of the engine alone's cores and absorbed 0.99 of its tokens per core)" in e2e_row
+    assert e2e_row.count("the model had") == 1

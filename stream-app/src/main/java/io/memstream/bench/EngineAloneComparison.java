@@ -42,6 +42,10 @@ import java.util.concurrent.Future;
  * twice, before the processor runs (broker up, idle) and after it (broker stopped), and each figure is
  * the median of both measurements' windows: one short measurement after the run had decided the
  * ratio by the machine's mood of those two seconds (0.70 and 0.92 in two runs of one day).
+ *
+ * <p>Each measurement also reads the cores the model used ({@link CpuShares#modelCores}), so that a
+ * run's ratio can be taken apart into the model's share of the machine and what it made of it
+ * ({@code EndToEndBench.CoreShare}).
  */
 final class EngineAloneComparison {
 
