@@ -38,7 +38,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -76,28 +75,10 @@ class ArchitecturesBrokerTest {
     private void runModel(Path dir) throws Exception {
         try (ModelRuntime runtime = ModelRuntime.load(dir, DeviceChoice.CPU, 1)) {
             ModelManifest manifest = runtime.manifest();
-            Run run = new Run();
             List<TokenChunk> chunks = script(0, CHUNKS);
-            run.createTopics();
-            run.produce(chunks);
             Map<String, Continuation> seen;
-            Path stateDir = Files.createTempDirectory("memstream-arch");
-            KafkaStreams app = run.start(runtime, stateDir, new SimpleMeterRegistry());
-            try {
-                seen = run.readUntil(chunks.size());
-                ReadOnlyKeyValueStore<String, MemoryState> store = app.store(StoreQueryParameters.fromNameAndType(
-                        MemstreamTopology.MEMORY_STORE, QueryableStoreTypes.<String, MemoryState>keyValueStore()));
-                for (int s = 0; s < STREAMS; s++) {
-                    MemoryState m = store.get(stream(s));
-                    assertNotNull(m, dir + ": memory of " + stream(s));
-                    assertEquals(manifest.fingerprint(), m.getModelFingerprint());
-                    assertEquals(CHUNKS - 1, m.getLastSeq());
-                    assertEquals(manifest.state().stream().map(ModelManifest.StateSpec::name).toList(),
-                            m.getTensors().stream().map(StateTensor::getName).toList(), dir + ": state tensors");
-                }
-            } finally {
-                run.stop(app);
-                deleteRecursively(stateDir);
+            try (Run run = new Run()) {
+                seen = runThroughBroker(run, chunks, runtime, manifest, dir);
             }
             Map<String, Continuation> reference = new HashMap<>();
             try (TopologyHarness h = new TopologyHarness(Map.of(TopologyConfig.BATCH_MAX_SIZE, "1"), runtime)) {
@@ -114,6 +95,32 @@ class ArchitecturesBrokerTest {
         }
     }
 
+    /** Publishes the chunks, runs the app over them and returns the continuations it committed. */
+    private static Map<String, Continuation> runThroughBroker(Run run, List<TokenChunk> chunks, ModelRuntime runtime,
+            ModelManifest manifest, Path dir) throws Exception {
+        run.createTopics();
+        run.produce(chunks);
+        Path stateDir = Files.createTempDirectory("memstream-arch");
+        KafkaStreams app = run.start(runtime, stateDir, new SimpleMeterRegistry());
+        try {
+            Map<String, Continuation> seen = run.readUntil(chunks.size());
+            ReadOnlyKeyValueStore<String, MemoryState> store = app.store(StoreQueryParameters.fromNameAndType(
+                    MemstreamTopology.MEMORY_STORE, QueryableStoreTypes.<String, MemoryState>keyValueStore()));
+            for (int s = 0; s < STREAMS; s++) {
+                MemoryState m = store.get(stream(s));
+                assertNotNull(m, dir + ": memory of " + stream(s));
+                assertEquals(manifest.fingerprint(), m.getModelFingerprint());
+                assertEquals(CHUNKS - 1, m.getLastSeq());
+                assertEquals(manifest.state().stream().map(ModelManifest.StateSpec::name).toList(),
+                        m.getTensors().stream().map(StateTensor::getName).toList(), dir + ": state tensors");
+            }
+            return seen;
+        } finally {
+            RunningApps.stop(app);
+            deleteRecursively(stateDir);
+        }
+    }
+
     @Test
     void anotherArchitecturesMemoryIsResetNotFedToTheModel() throws Exception {
         Path famDir = TestModels.repoRoot().resolve("models/tiny-fam");
@@ -121,33 +128,38 @@ class ArchitecturesBrokerTest {
         try (ModelRuntime fam = ModelRuntime.load(famDir, DeviceChoice.CPU, 1);
              ModelRuntime inf = ModelRuntime.load(infDir, DeviceChoice.CPU, 1)) {
             assertNotEquals(fam.manifest().fingerprint(), inf.manifest().fingerprint());
-            Run run = new Run();
-            run.createTopics();
             Path stateDir = Files.createTempDirectory("memstream-arch-switch");
-            try {
+            try (Run run = new Run()) {
+                run.createTopics();
                 run.produce(script(0, 2));
                 KafkaStreams first = run.start(fam, stateDir, new SimpleMeterRegistry());
-                run.readUntil(STREAMS * 2);
-                run.stop(first);
+                try {
+                    run.readUntil(STREAMS * 2);
+                } finally {
+                    RunningApps.stop(first);
+                }
 
                 // the same application id and state directory, now serving the infinity-former
                 SimpleMeterRegistry meters = new SimpleMeterRegistry();
                 run.produce(script(2, 4));
                 KafkaStreams second = run.start(inf, stateDir, meters);
-                Map<String, Continuation> seen = run.readUntil(STREAMS * 4);
-                ReadOnlyKeyValueStore<String, MemoryState> store = second.store(StoreQueryParameters.fromNameAndType(
-                        MemstreamTopology.MEMORY_STORE, QueryableStoreTypes.<String, MemoryState>keyValueStore()));
-                for (int s = 0; s < STREAMS; s++) {
-                    MemoryState m = store.get(stream(s));
-                    assertEquals(inf.manifest().fingerprint(), m.getModelFingerprint(), stream(s));
-                    assertEquals(List.of("ltm", "stm"), m.getTensors().stream().map(StateTensor::getName).toList());
-                    assertEquals(3, m.getLastSeq(), "the stream keeps its seq across the reset");
-                    for (int seq = 2; seq < 4; seq++) {
-                        assertEquals(inf.manifest().modelId(), seen.get(stream(s) + "/" + seq).getModelId());
+                try {
+                    Map<String, Continuation> seen = run.readUntil(STREAMS * 4);
+                    ReadOnlyKeyValueStore<String, MemoryState> store = second.store(StoreQueryParameters.fromNameAndType(
+                            MemstreamTopology.MEMORY_STORE, QueryableStoreTypes.<String, MemoryState>keyValueStore()));
+                    for (int s = 0; s < STREAMS; s++) {
+                        MemoryState m = store.get(stream(s));
+                        assertEquals(inf.manifest().fingerprint(), m.getModelFingerprint(), stream(s));
+                        assertEquals(List.of("ltm", "stm"), m.getTensors().stream().map(StateTensor::getName).toList());
+                        assertEquals(3, m.getLastSeq(), "the stream keeps its seq across the reset");
+                        for (int seq = 2; seq < 4; seq++) {
+                            assertEquals(inf.manifest().modelId(), seen.get(stream(s) + "/" + seq).getModelId());
+                        }
                     }
+                    assertEquals(STREAMS, meters.find("memstream.memory.resets").counter().count(), "one reset per stream");
+                } finally {
+                    RunningApps.stop(second);
                 }
-                assertEquals(STREAMS, meters.find("memstream.memory.resets").counter().count(), "one reset per stream");
-                run.stop(second);
             } finally {
                 deleteRecursively(stateDir);
             }
@@ -155,7 +167,7 @@ class ArchitecturesBrokerTest {
     }
 
     /** One run's topics, producer and reader; names are unique per run so tests never share data. */
-    private static final class Run {
+    private static final class Run implements AutoCloseable {
         final String id = UUID.randomUUID().toString().substring(0, 8);
         final Properties user = new Properties();
         final TopologyConfig config;
@@ -198,20 +210,8 @@ class ArchitecturesBrokerTest {
             p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
             p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-            KafkaStreams app = new KafkaStreams(MemstreamTopology.build(config, runtime, serdes, meters),
+            return RunningApps.start(MemstreamTopology.build(config, runtime, serdes, meters),
                     MemstreamTopology.streamsProperties(config, p));
-            app.start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (app.state() != KafkaStreams.State.RUNNING) {
-                assertTrue(System.nanoTime() < deadline, "app not RUNNING after 60 s: " + app.state());
-                Thread.sleep(50);
-            }
-            return app;
-        }
-
-        void stop(KafkaStreams app) {
-            app.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                    .withTimeout(Duration.ofSeconds(30)));
         }
 
         /** Reads committed continuations until `total` distinct ones were seen; a duplicate fails. */
@@ -234,6 +234,13 @@ class ArchitecturesBrokerTest {
                 }
             }
             return seen;
+        }
+
+        @Override
+        public void close() {
+            if (consumer != null) {
+                consumer.close();
+            }
         }
     }
 

@@ -38,7 +38,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -96,7 +95,7 @@ class ExactlyOnceBrokerTest {
             KafkaStreams appA = start(config, serdes, user, run, stateA);
             readUntil(consumer, STREAMS * HALF, seen, twice);
             double firstHalfSeconds = (System.nanoTime() - t0) / 1e9;
-            stop(appA);
+            RunningApps.stop(appA);
             deleteRecursively(stateA);
 
             Path stateB = Files.createTempDirectory("memstream-it-b");
@@ -114,7 +113,7 @@ class ExactlyOnceBrokerTest {
             produce(config, serdes, all.stream().filter(c -> c.getSeq() >= HALF).toList());
             readUntil(consumer, STREAMS * CHUNKS, seen, twice);
             double secondHalfSeconds = (System.nanoTime() - t2) / 1e9;
-            stop(appB);
+            RunningApps.stop(appB);
             deleteRecursively(stateB);
             System.out.printf("broker (%s): %d continuations with generation in %.1f s (incl. app start), "
                     + "restart with empty state dir to RUNNING %.1f s, next %d in %.1f s%n", kafka.kind(),
@@ -171,7 +170,7 @@ class ExactlyOnceBrokerTest {
             List<String> twice = new ArrayList<>();
             try (KafkaConsumer<String, Continuation> consumer = consumer(holding, serdes, run)) {
                 assertTrue(consumer.poll(Duration.ofSeconds(1)).isEmpty(), "nothing absorbed while batches wait");
-                stop(appA);
+                RunningApps.stop(appA);
                 deleteRecursively(stateA);
 
                 user.put(TopologyConfig.BATCH_MAX_WAIT_MS, "20");
@@ -179,7 +178,7 @@ class ExactlyOnceBrokerTest {
                 Path stateB = Files.createTempDirectory("memstream-it-pending-b");
                 KafkaStreams appB = start(draining, serdes, user, run, stateB);
                 readUntil(consumer, all.size(), seen, twice);
-                stop(appB);
+                RunningApps.stop(appB);
                 deleteRecursively(stateB);
             }
             assertTrue(twice.isEmpty(), "continuations seen twice: " + twice);
@@ -262,21 +261,8 @@ class ExactlyOnceBrokerTest {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         ModelRuntime runtime = TestModels.tinyRuntime();
-        KafkaStreams app = new KafkaStreams(MemstreamTopology.build(config, runtime, serdes, new SimpleMeterRegistry()),
+        return RunningApps.start(MemstreamTopology.build(config, runtime, serdes, new SimpleMeterRegistry()),
                 MemstreamTopology.streamsProperties(config, p));
-        app.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (app.state() != KafkaStreams.State.RUNNING) {
-            assertTrue(System.nanoTime() < deadline, "app not RUNNING after 60 s: " + app.state());
-            Thread.sleep(50);
-        }
-        return app;
-    }
-
-    /** Leaves the group on close, so the restarted app need not wait out the session timeout. */
-    private static void stop(KafkaStreams app) {
-        app.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(30)));
     }
 
     private void produce(TopologyConfig config, MemstreamSerdes serdes, List<TokenChunk> chunks) {

@@ -36,7 +36,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -111,8 +110,7 @@ class ScaleOutBrokerTest {
             Set<Integer> standbys = new TreeSet<>();
             staying.forEach(k -> standbys.addAll(partitions(k, false)));
             assertTrue(standbys.containsAll(moved), "standby copies of " + moved + " on the others: " + standbys);
-            leaving.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                    .withTimeout(Duration.ofSeconds(30)));
+            RunningApps.stop(leaving);
             instances.remove(leaving);
             awaitAssignment(instances, false);
 
