@@ -4,12 +4,13 @@ import io.memstream.bench.Benchmarks;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.model.OrtTuning;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code memstream bench}: the benchmarks behind docs/PERFORMANCE.md. Each prints progress on stderr
@@ -38,23 +39,15 @@ final class BenchCommand implements Runnable {
         return MemstreamConfig.resolveModelDir(model);
     }
 
-    List<String> commandLine(String sub, String... args) {
-        List<String> c = new ArrayList<>(List.of("memstream", "bench", "--model", model, "--threads",
-                Integer.toString(threads), sub));
-        for (String a : args) {
-            if (a != null) { // an absent flag
-                c.add(a);
-            }
-        }
-        return c;
-    }
-
     @Command(name = "engine", mixinStandardHelpOptions = true,
             description = "The model path alone (ModelSession over DJL/ONNX Runtime): step and decode tokens/s by batch size, "
                     + "cached decoding vs recomputation, batched vs one-stream-at-a-time generation.")
     static final class Engine implements Callable<Integer> {
         @ParentCommand
         BenchCommand parent;
+
+        @Spec
+        CommandSpec spec;
 
         @Option(names = "--step-batches", split = ",", defaultValue = "1,8,32,128")
         List<Integer> stepBatches;
@@ -104,13 +97,7 @@ final class BenchCommand implements Runnable {
                     new OrtTuning(OrtTuning.DEFAULT.optimization(), spinning, stepShards, decodeThreads),
                     new Benchmarks.EngineSettings(stepBatches, decodeBatches, newTokens, generationStreams, warmup,
                             measure, minReps, stepOnly), out,
-                    parent.commandLine("engine", "--step-batches", join(stepBatches), "--decode-batches",
-                            join(decodeBatches), "--new-tokens", Integer.toString(newTokens), "--generation-streams",
-                            Integer.toString(generationStreams), "--warmup-s", Double.toString(warmup),
-                            "--measure-s", Double.toString(measure), "--min-reps", Integer.toString(minReps),
-                            "--ort-spinning", Boolean.toString(spinning), "--step-shards", Integer.toString(stepShards),
-                            "--decode-threads", Integer.toString(decodeThreads), stepOnly ? "--step-only" : null,
-                            "--out", out.toString()));
+                    RecordedCommandLine.of(spec));
             return 0;
         }
     }
@@ -123,6 +110,9 @@ final class BenchCommand implements Runnable {
     static final class EndToEnd implements Callable<Integer> {
         @ParentCommand
         BenchCommand parent;
+
+        @Spec
+        CommandSpec spec;
 
         @Option(names = "--streams", defaultValue = "64")
         int streams;
@@ -177,21 +167,10 @@ final class BenchCommand implements Runnable {
             LogLevels.set("org.apache.kafka", "ERROR");
             LogLevels.set("kafka", "OFF");
             LogLevels.set("ai.djl", "ERROR");
-            List<String> args = new ArrayList<>(List.of("--streams", Integer.toString(streams), "--chunks",
-                    Integer.toString(chunks), "--chunk-bytes", Integer.toString(chunkBytes), "--new-tokens",
-                    Integer.toString(newTokens), "--rate", Double.toString(rate), "--partitions",
-                    Integer.toString(partitions), "--stream-threads", Integer.toString(streamThreads), "--engine-s",
-                    Double.toString(engineSeconds), "--paced-warmup-s", Double.toString(pacedWarmupSeconds),
-                    "--ahead-warmup-s", Double.toString(aheadWarmupSeconds)));
-            if (brokerJvm) {
-                args.add("--broker-jvm");
-            }
-            overrides.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
-            args.addAll(List.of("--out", out.toString()));
             Benchmarks.endToEnd(parent.modelDir(), parent.threads, new Benchmarks.EndToEndSettings(streams, chunks,
                     chunkBytes, newTokens, rate, partitions, streamThreads, overrides, engineSeconds, pacedWarmupSeconds,
                     aheadWarmupSeconds, brokerJvm), out,
-                    parent.commandLine("e2e", args.toArray(String[]::new)));
+                    RecordedCommandLine.of(spec));
             return 0;
         }
     }
@@ -204,6 +183,9 @@ final class BenchCommand implements Runnable {
         @ParentCommand
         BenchCommand parent;
 
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--measure-s", defaultValue = "4")
         double seconds;
 
@@ -215,13 +197,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> args = new ArrayList<>(List.of("--measure-s", Double.toString(seconds)));
-            if (globalSpin != null) {
-                args.addAll(List.of("--global-pool-spin", globalSpin.toString()));
-            }
-            args.addAll(List.of("--out", out.toString()));
             Benchmarks.ortOptions(parent.modelDir(), parent.threads, seconds, globalSpin, out,
-                    parent.commandLine("ort", args.toArray(String[]::new)));
+                    RecordedCommandLine.of(spec));
             return 0;
         }
     }
@@ -232,6 +209,9 @@ final class BenchCommand implements Runnable {
     static final class StepPieces implements Callable<Integer> {
         @ParentCommand
         BenchCommand parent;
+
+        @Spec
+        CommandSpec spec;
 
         @Option(names = "--rows", split = ",", defaultValue = "0,8,4,2",
                 description = "Piece rows to compare, the first the reference (0: one piece per part; default: ${DEFAULT-VALUE}).")
@@ -256,9 +236,7 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             Benchmarks.stepPieces(parent.modelDir(), parent.threads, rows.stream().mapToInt(Integer::intValue).toArray(),
                     batches.stream().mapToInt(Integer::intValue).toArray(), rounds, calls, warmup, out,
-                    parent.commandLine("pieces", "--rows", join(rows), "--batches", join(batches), "--rounds",
-                            Integer.toString(rounds), "--calls", Integer.toString(calls), "--warmup-s",
-                            Double.toString(warmup), "--out", out.toString()));
+                    RecordedCommandLine.of(spec));
             return 0;
         }
     }
@@ -270,6 +248,9 @@ final class BenchCommand implements Runnable {
         @ParentCommand
         BenchCommand parent;
 
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--chunks", defaultValue = "256")
         int chunks;
 
@@ -279,12 +260,8 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Benchmarks.state(parent.modelDir(), chunks, out,
-                    parent.commandLine("state", "--chunks", Integer.toString(chunks), "--out", out.toString()));
+                    RecordedCommandLine.of(spec));
             return 0;
         }
-    }
-
-    static String join(List<Integer> values) {
-        return String.join(",", values.stream().map(String::valueOf).toList());
     }
 }
