@@ -11,9 +11,14 @@ import java.util.Map;
 /**
  * Bytes of state per stream and per changelog record, float32 and float16, after growing numbers of
  * chunks (the size must not depend on the stream's length), and the error float16 storage adds to the
- * bits per byte the model reports.
+ * bits per byte the model reports; and the stream thread's time to encode and decode one memory in
+ * each dtype (the memory codec alone, median of rounds).
  */
 final class StateBench {
+
+    /** Rounds of codec calls, and calls a round: the first rounds warm the JIT, the median is reported. */
+    static final int CODEC_ROUNDS = 21;
+    static final int CODEC_CALLS = 2000;
 
     private StateBench() { }
 
@@ -60,6 +65,18 @@ final class StateBench {
         err.put("mean_bits_per_byte_fp16", sum16 / n);
         out.put("fp16_error", err);
         BenchOutput.progress("fp16 storage over %d chunks: max |diff| %.2e bits/byte", n, maxDiff);
+        List<Map<String, Object>> codec = new ArrayList<>();
+        for (StateDtype dtype : List.of(StateDtype.FLOAT32, StateDtype.FLOAT16)) {
+            StateFootprint.CodecTimes t = StateFootprint.codecTimes(runtime, dtype, text, CODEC_ROUNDS, CODEC_CALLS);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("dtype", dtype.label());
+            row.put("encode_us", t.encodeMicros());
+            row.put("decode_us", t.decodeMicros());
+            codec.add(row);
+            BenchOutput.progress("%s memory: encode %.1f us, decode %.1f us", dtype.label(), t.encodeMicros(),
+                    t.decodeMicros());
+        }
+        out.put("codec", Map.of("rounds", CODEC_ROUNDS, "calls_per_round", CODEC_CALLS, "by_dtype", codec));
         return out;
     }
 }

@@ -29,7 +29,48 @@ public final class StateFootprint {
         }
     }
 
+    /** Median microseconds to encode one memory into its store value's tensors, and to decode them back. */
+    public record CodecTimes(TopologyConfig.StateDtype dtype, double encodeMicros, double decodeMicros) { }
+
     private StateFootprint() { }
+
+    /**
+     * Times the stream thread's share of storing a memory, without the Avro serde: {@code rounds}
+     * rounds of {@code perRound} encodes and as many decodes of the memory the model writes after
+     * reading {@code text}, the median round's time per call.
+     */
+    public static CodecTimes codecTimes(ModelRuntime runtime, TopologyConfig.StateDtype dtype, String text,
+                                        int rounds, int perRound) {
+        MemoryCodec codec = new MemoryCodec(runtime.manifest(), runtime.initialState(),
+                TopologyConfig.FingerprintMismatch.FAIL, dtype);
+        int[] ids = runtime.tokenizer().encode(text, true);
+        int[] tokens = Arrays.copyOf(ids, Math.min(ids.length, runtime.manifest().chunkLength()));
+        float[][] memory = runtime.sessionForCurrentThread()
+                .step(new float[][][] {runtime.initialState()}, new int[][] {tokens}).nextState()[0];
+        double[] encode = new double[rounds];
+        double[] decode = new double[rounds];
+        MemoryState stored = codec.encode(memory, 0L, 1L, tokens.length, 0L);
+        long sink = 0;
+        for (int r = 0; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < perRound; i++) {
+                stored = codec.encode(memory, i, 1L, tokens.length, 0L);
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < perRound; i++) {
+                sink += codec.tensors("s", stored)[0].length;
+            }
+            long t2 = System.nanoTime();
+            encode[r] = (t1 - t0) / 1e3 / perRound;
+            decode[r] = (t2 - t1) / 1e3 / perRound;
+        }
+        if (sink != (long) rounds * perRound * memory[0].length) {
+            throw new IllegalStateException("decoded memories of the wrong size");
+        }
+        Arrays.sort(encode);
+        Arrays.sort(decode);
+        return new CodecTimes(dtype, encode[rounds / 2], decode[rounds / 2]);
+    }
 
     /**
      * Absorbs {@code text} in model chunks as stream {@code streamId}, storing and re-reading the memory

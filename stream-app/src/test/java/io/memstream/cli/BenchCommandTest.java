@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,5 +152,11 @@ class BenchCommandTest {
         JsonNode first = r.path("by_length").get(0);
         assertTrue(first.path("fp16_value_bytes").asInt() < first.path("fp32_value_bytes").asInt());
         assertTrue(r.path("fp16_error").path("max_abs_diff_bits_per_byte").asDouble() < 0.05);
+        JsonNode codec = r.path("codec").path("by_dtype");
+        assertEquals(List.of("float32", "float16"), List.of(codec.get(0).path("dtype").asText(),
+                codec.get(1).path("dtype").asText()));
+        for (JsonNode row : codec) {
+            assertTrue(row.path("encode_us").asDouble() > 0 && row.path("decode_us").asDouble() > 0, row.toString());
+        }
     }
 }
