@@ -77,9 +77,9 @@ final class MemoryCodec {
             }
             out[i] = new float[spec.size()];
             if (half) {
-                for (int k = 0; k < out[i].length; k++) {
-                    out[i][k] = Half.toFloat(data.getShort());
-                }
+                short[] halves = new short[spec.size()];
+                data.asShortBuffer().get(halves);
+                Half.toFloats(halves, out[i]);
             } else {
                 data.asFloatBuffer().get(out[i]);
             }
@@ -102,10 +102,9 @@ final class MemoryCodec {
             ModelManifest.StateSpec spec = manifest.state().get(i);
             ByteBuffer data = ByteBuffer.allocate(dtype.bytesPerValue() * tensors[i].length).order(ByteOrder.LITTLE_ENDIAN);
             if (dtype == TopologyConfig.StateDtype.FLOAT16) {
-                for (float v : tensors[i]) {
-                    data.putShort(Half.fromFloat(v));
-                }
-                data.flip();
+                short[] halves = new short[tensors[i].length];
+                Half.fromFloats(tensors[i], halves);
+                data.asShortBuffer().put(halves);
             } else {
                 data.asFloatBuffer().put(tensors[i]);
             }

@@ -44,6 +44,47 @@ class Fp16StateTest {
         }
     }
 
+    /** The whole-tensor conversions give what the per-value ones give, bit for bit. */
+    @Test
+    void arrayConversionsMatchThePerValueOnes() {
+        short[] halves = new short[0x10000];
+        for (int h = 0; h < halves.length; h++) {
+            halves[h] = (short) h;
+        }
+        float[] floats = new float[halves.length];
+        Half.toFloats(halves, floats);
+        for (int h = 0; h < halves.length; h++) {
+            assertEquals(Float.floatToRawIntBits(Half.toFloat((short) h)), Float.floatToRawIntBits(floats[h]),
+                    "half 0x" + Integer.toHexString(h));
+        }
+        // Every exponent and sign, with the dropped 13 mantissa bits at and around the rounding midpoint,
+        // the kept ones even, odd and all ones (the carry into the exponent), and a stride over all floats.
+        int[] dropped = {0, 1, 0xfff, 0x1000, 0x1001, 0x1fff};
+        int[] kept = {0, 1, 2, 0x155, 0x3fe, 0x3ff};
+        java.util.List<Integer> bits = new java.util.ArrayList<>();
+        for (int sign = 0; sign < 2; sign++) {
+            for (int exp = 0; exp < 256; exp++) {
+                for (int k : kept) {
+                    for (int d : dropped) {
+                        bits.add((sign << 31) | (exp << 23) | (k << 13) | d);
+                    }
+                }
+            }
+        }
+        for (long b = 0; b <= 0xffffffffL; b += 4099) {
+            bits.add((int) b);
+        }
+        float[] in = new float[bits.size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = Float.intBitsToFloat(bits.get(i));
+        }
+        short[] out = new short[in.length];
+        Half.fromFloats(in, out);
+        for (int i = 0; i < in.length; i++) {
+            assertEquals(Half.fromFloat(in[i]), out[i], "float bits 0x" + Integer.toHexString(bits.get(i)));
+        }
+    }
+
     /**
      * The default model reads 48 chunks of real text twice, its memory stored as float32 and as
      * float16 after every chunk: the bits per byte it reports differ by less than 0.01 on every chunk
