@@ -47,8 +47,12 @@ final class Half {
         return (short) (sign | half);
     }
 
-    /** {@link #fromFloat} of each value of {@code in}, into {@code out}. */
-    static void fromFloats(float[] in, short[] out) {
+    /**
+     * {@link #fromFloat} of each value of {@code in}, into {@code out}; false when a finite value was
+     * too large for binary16 (beyond 65504, it became infinite), so that the caller can keep float32.
+     */
+    static boolean fromFloats(float[] in, short[] out) {
+        boolean finite = true;
         for (int i = 0; i < in.length; i++) {
             int bits = Float.floatToRawIntBits(in[i]);
             int exp = (bits >>> 23) & 0xff;
@@ -60,7 +64,9 @@ final class Half {
             } else {
                 out[i] = fromFloat(in[i]);
             }
+            finite &= (out[i] & 0x7c00) != 0x7c00 || exp == 0xff;
         }
+        return finite;
     }
 
     /** {@link #toFloat} of each value of {@code in}, into {@code out}. */

@@ -96,19 +96,27 @@ final class MemoryCodec {
         return values * dtype.bytesPerValue();
     }
 
+    /**
+     * The store value of a memory. Under {@code state.dtype=float16} a tensor with a value too large
+     * for float16 is stored as float32 instead, as read back it would be infinite and the model's
+     * next step NaN; {@link #tensors} reads each tensor in its own dtype.
+     */
     MemoryState encode(float[][] tensors, long lastSeq, long chunksAbsorbed, long tokensAbsorbed, long updatedAt) {
         List<StateTensor> list = new ArrayList<>(tensors.length);
         for (int i = 0; i < tensors.length; i++) {
             ModelManifest.StateSpec spec = manifest.state().get(i);
-            ByteBuffer data = ByteBuffer.allocate(dtype.bytesPerValue() * tensors[i].length).order(ByteOrder.LITTLE_ENDIAN);
-            if (dtype == TopologyConfig.StateDtype.FLOAT16) {
-                short[] halves = new short[tensors[i].length];
-                Half.fromFloats(tensors[i], halves);
+            TopologyConfig.StateDtype stored = TopologyConfig.StateDtype.FLOAT32;
+            ByteBuffer data;
+            short[] halves = dtype == TopologyConfig.StateDtype.FLOAT16 ? new short[tensors[i].length] : null;
+            if (halves != null && Half.fromFloats(tensors[i], halves)) {
+                stored = TopologyConfig.StateDtype.FLOAT16;
+                data = ByteBuffer.allocate(2 * halves.length).order(ByteOrder.LITTLE_ENDIAN);
                 data.asShortBuffer().put(halves);
             } else {
+                data = ByteBuffer.allocate(4 * tensors[i].length).order(ByteOrder.LITTLE_ENDIAN);
                 data.asFloatBuffer().put(tensors[i]);
             }
-            list.add(new StateTensor(spec.name(), shapes.get(i), dtype.label(), data));
+            list.add(new StateTensor(spec.name(), shapes.get(i), stored.label(), data));
         }
         return MemoryState.newBuilder()
                 .setModelFingerprint(manifest.fingerprint())

@@ -1,6 +1,7 @@
 package io.memstream.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.demo.DemoTexts;
@@ -82,6 +83,40 @@ class Fp16StateTest {
         Half.fromFloats(in, out);
         for (int i = 0; i < in.length; i++) {
             assertEquals(Half.fromFloat(in[i]), out[i], "float bits 0x" + Integer.toHexString(bits.get(i)));
+        }
+    }
+
+    /** A tensor too large for float16 is stored as float32, exactly, and the others still as float16. */
+    @Test
+    void aTensorBeyondFloat16IsStoredAsFloat32() throws Exception {
+        // the tiny infinity-former: two state tensors (ltm, stm)
+        try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/tiny-infinity"),
+                DeviceChoice.CPU, 1)) {
+            assertEquals(2, runtime.initialState().length);
+            MemoryCodec codec = new MemoryCodec(runtime.manifest(), runtime.initialState(),
+                    TopologyConfig.FingerprintMismatch.FAIL, TopologyConfig.StateDtype.FLOAT16);
+            float[][] memory = new float[runtime.initialState().length][];
+            for (int i = 0; i < memory.length; i++) {
+                memory[i] = new float[runtime.initialState()[i].length];
+                java.util.Arrays.fill(memory[i], 0.5f);
+            }
+            memory[0][1] = 70000f; // beyond float16's largest finite value, 65504
+            memory[0][2] = Float.POSITIVE_INFINITY; // already infinite: float16 keeps it
+            var stored = codec.encode(memory, 0L, 1L, 1L, 0L);
+            assertEquals("float32", stored.getTensors().get(0).getDtype());
+            float[][] back = codec.tensors("s", stored);
+            assertEquals(70000f, back[0][1]);
+            assertEquals(Float.POSITIVE_INFINITY, back[0][2]);
+            for (int i = 1; i < memory.length; i++) {
+                assertEquals("float16", stored.getTensors().get(i).getDtype(), "tensor " + i);
+                assertEquals(0.5f, back[i][0]);
+            }
+            memory[0][1] = 0.5f;
+            assertEquals("float16", codec.encode(memory, 0L, 1L, 1L, 0L).getTensors().get(0).getDtype(),
+                    "an infinity already in the memory is no reason for float32");
+            short[] out = new short[2];
+            assertFalse(Half.fromFloats(new float[] {1f, 65520f}, out)); // halfway to the next: rounds up to infinity
+            assertTrue(Half.fromFloats(new float[] {65504f, Float.NaN}, out));
         }
     }
 
