@@ -56,15 +56,17 @@ final class Half {
         for (int i = 0; i < in.length; i++) {
             int bits = Float.floatToRawIntBits(in[i]);
             int exp = (bits >>> 23) & 0xff;
-            if (exp > 127 - 15 && exp < 127 + 16) { // a normal half
+            if (exp > 127 - 15 && exp < 127 + 15) { // a normal half that rounding cannot make infinite
                 // Rebias the exponent, then round the 13 bits dropped to nearest even: adding 0xfff and
                 // the kept lowest bit carries into the kept bits exactly when fromFloat rounds up.
                 int abs = (bits & 0x7fffffff) - ((127 - 15) << 23);
                 out[i] = (short) (((bits >>> 16) & 0x8000) | ((abs + 0xfff + ((abs >>> 13) & 1)) >>> 13));
             } else {
                 out[i] = fromFloat(in[i]);
+                if ((out[i] & 0x7c00) == 0x7c00 && exp != 0xff) {
+                    finite = false;
+                }
             }
-            finite &= (out[i] & 0x7c00) != 0x7c00 || exp == 0xff;
         }
         return finite;
     }
