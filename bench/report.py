@@ -214,6 +214,11 @@ def state(r):
     e = r["fp16_error"]
     out += ["", f"float16 storage over {e['chunks']} chunks: bits per byte differ by at most {e['max_abs_diff_bits_per_byte']:.1e} "
             f"(mean {e['mean_bits_per_byte_fp32']:.4f} fp32, {e['mean_bits_per_byte_fp16']:.4f} fp16)."]
+    if "codec" in r:  # since run R: the stream thread's time to encode and decode one memory
+        c = r["codec"]
+        times = "; ".join(f"{x['dtype']} {x['encode_us']:.1f} / {x['decode_us']:.1f} us" for x in c["by_dtype"])
+        out += ["", f"One memory through the codec, encode / decode (median of {c['rounds']} rounds of "
+                f"{c['calls_per_round']} calls): {times}."]
     return "\n".join(out)
 
 

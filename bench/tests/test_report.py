@@ -135,3 +135,17 @@ def test_the_ratios_factors_are_the_medians_at_the_formed_batch(tmp_path):
     e2e_row = row(report.targets(d), "end-to-end")
     assert "(the model had 0.78 of the engine alone's cores and absorbed 0.99 of its tokens per core)" in e2e_row
     assert e2e_row.count("the model had") == 1
+
+
+def test_the_state_section_gives_the_codec_times_when_the_result_has_them():
+    r = {"environment": {"command": "memstream bench state", "cpus": 2, "load_average_at_start": 1.0},
+         "state_values": 2048, "stream_id": "s", "key_bytes": 1,
+         "by_length": [{"chunks": 1, "tokens": 64, "fp32_value_bytes": 8295, "fp32_changelog_record_bytes": 8296,
+                        "fp16_value_bytes": 4198, "fp16_changelog_record_bytes": 4199}],
+         "fp16_error": {"chunks": 1, "max_abs_diff_bits_per_byte": 1e-5, "mean_bits_per_byte_fp32": 1.0,
+                        "mean_bits_per_byte_fp16": 1.0}}
+    assert "codec" not in report.state(r)
+    r["codec"] = {"rounds": 21, "calls_per_round": 2000,
+                  "by_dtype": [{"dtype": "float32", "encode_us": 4.25, "decode_us": 1.2},
+                               {"dtype": "float16", "encode_us": 5.3, "decode_us": 4.4}]}
+    assert "(median of 21 rounds of 2000 calls): float32 4.2 / 1.2 us; float16 5.3 / 4.4 us." in report.state(r)
