@@ -12,6 +12,7 @@ import io.memstream.demo.DemoSummary;
 import io.memstream.demo.DemoTexts;
 import io.memstream.demo.RegistryHttpFacade;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import io.memstream.registry.MockSchemaRegistry;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.GenerateRequest;
@@ -19,7 +20,6 @@ import io.memstream.schema.TokenChunk;
 import io.memstream.topology.TopologyConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
             LogLevels.set("ai.djl", "ERROR");
         }
         if (keepRunning && httpPort == 0) {
-            httpPort = freePort(); // inspect needs an instance to ask
+            httpPort = FreePort.pick(); // inspect needs an instance to ask
         }
         Path work = Files.createTempDirectory("memstream-demo-");
         String registryScope = "demo-" + UUID.randomUUID();
@@ -312,11 +312,6 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     private void say(String format, Object... args) {
         out.println(String.format(Locale.ROOT, format, args));

@@ -33,8 +33,8 @@ public final class BrokerProcess implements AutoCloseable {
     /** Starts the child on a fresh cluster in {@code dataDir} (its output in broker.log there) and waits until it is ready. */
     public static BrokerProcess start(Path dataDir, Duration readyTimeout) throws IOException {
         Files.createDirectories(dataDir);
-        int port = EmbeddedKafkaBroker.freePort();
-        int controllerPort = EmbeddedKafkaBroker.freePort();
+        int port = FreePort.pick();
+        int controllerPort = FreePort.pick();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(KAFKA_JVM_OPTIONS);

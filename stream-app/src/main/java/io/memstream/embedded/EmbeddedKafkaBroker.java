@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +82,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Formats {@code dataDir}, starts the broker and returns once it answers metadata requests. */
     public static EmbeddedKafkaBroker start(Path dataDir, Duration readyTimeout) throws IOException {
-        int port = freePort();
-        int controllerPort = freePort();
+        int port = FreePort.pick();
+        int controllerPort = FreePort.pick();
         Properties props = serverProperties(Files.createDirectories(dataDir.resolve("kraft")), port, controllerPort);
         writeAndFormat(dataDir, props, Uuid.randomUuid().toString());
 
@@ -171,12 +170,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        }
-    }
 
     @Override
     public void close() {

@@ -11,12 +11,12 @@ import io.memstream.client.DeadLetterReader;
 import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import io.memstream.registry.MockSchemaRegistry;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -97,7 +97,7 @@ class ProcessorAppTest {
     private void runPipeline(String bootstrapServers, String registryUrl)
             throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        int httpPort = freePort();
+        int httpPort = FreePort.pick();
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("bootstrap.servers", bootstrapServers);
         settings.put("schema.registry.url", registryUrl);
@@ -185,9 +185,4 @@ class ProcessorAppTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -8,9 +8,9 @@ import io.memstream.client.ChunkProducer;
 import io.memstream.client.ContinuationReader;
 import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import io.memstream.schema.GenerateRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,7 +51,7 @@ class PackagedRunIT {
             registry = "";
         }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), Duration.ofSeconds(60))) {
-            int httpPort = freePort();
+            int httpPort = FreePort.pick();
             Map<String, Object> clientConfigs = Map.of("bootstrap.servers", broker.bootstrapServers(),
                     "schema.registry.url", registry.isBlank() ? "mock://packaged-run" : registry);
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
@@ -182,9 +182,4 @@ class PackagedRunIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

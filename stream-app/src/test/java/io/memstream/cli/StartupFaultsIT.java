@@ -9,9 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,7 +133,7 @@ class StartupFaultsIT {
 
     @Test
     void unreachableBroker() throws Exception {
-        Outcome o = run("bootstrap.servers", "127.0.0.1:" + freePort());
+        Outcome o = run("bootstrap.servers", "127.0.0.1:" + FreePort.pick());
         assertCleanFailure(o, "no Kafka broker answered at 127.0.0.1:");
     }
 
@@ -144,7 +144,7 @@ class StartupFaultsIT {
 
     @Test
     void unreachableRegistry() throws Exception {
-        Outcome o = run("schema.registry.url", "http://127.0.0.1:" + freePort(), "schema.registry.max.retries", "0");
+        Outcome o = run("schema.registry.url", "http://127.0.0.1:" + FreePort.pick(), "schema.registry.max.retries", "0");
         assertCleanFailure(o, "the schema registry (schema.registry.url) did not answer");
     }
 
@@ -200,9 +200,4 @@ class StartupFaultsIT {
         return Path.of(System.getProperty("memstream.repo.root", "..")).toAbsolutePath().normalize();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -11,6 +11,7 @@ import io.memstream.client.ContinuationReader;
 import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import io.memstream.model.TestModels;
 import io.memstream.registry.MockSchemaRegistry;
 import io.memstream.schema.Continuation;
@@ -18,7 +19,6 @@ import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
 import io.memstream.topology.MemstreamTopology;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -155,7 +155,7 @@ class StreamOwnerRoutingTest {
         s.put("model.dir", TestModels.tiny().toString());
         s.put("model.threads", "1");
         s.put("http.host", "127.0.0.1");
-        s.put("http.port", Integer.toString(freePort()));
+        s.put("http.port", Integer.toString(FreePort.pick()));
         s.put("state.dir", dir.resolve("state-" + name).toString());
         s.put("replication.factor", "1");
         s.put("commit.interval.ms", "100");
@@ -220,9 +220,4 @@ class StreamOwnerRoutingTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

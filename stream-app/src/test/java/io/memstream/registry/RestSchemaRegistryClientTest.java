@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.embedded.FreePort;
 import io.memstream.schema.Continuation;
 import io.memstream.schema.TokenChunk;
 import java.net.ServerSocket;
@@ -233,7 +234,7 @@ class RestSchemaRegistryClientTest {
 
     @Test
     void connectionFailuresAreRetriedThenReportedAsUnavailable() throws Exception {
-        String dead = "http://127.0.0.1:" + freePort();
+        String dead = "http://127.0.0.1:" + FreePort.pick();
         RestSchemaRegistryClient client = client(Map.of(RegistryClientConfig.URL, dead,
                 RegistryClientConfig.MAX_RETRIES, "2", RegistryClientConfig.RETRY_WAIT_MS, "100"));
         long start = System.nanoTime();
@@ -260,7 +261,7 @@ class RestSchemaRegistryClientTest {
         String urlPassword = "url-pw-Zq81";
         String infoPassword = "info-pw-Kx27";
         String withUrlCredentials = server.url().toString().replace("http://", "http://bob:" + urlPassword + "@");
-        String deadWithCredentials = "http://bob:" + urlPassword + "@127.0.0.1:" + freePort();
+        String deadWithCredentials = "http://bob:" + urlPassword + "@127.0.0.1:" + FreePort.pick();
         Map<String, Object> userInfo = Map.of(RegistryClientConfig.CREDENTIALS_SOURCE, "USER_INFO",
                 RegistryClientConfig.USER_INFO, "alice:" + infoPassword, RegistryClientConfig.RETRY_WAIT_MS, "1");
         server.answer("/subjects/locked", 401, "{\"error_code\":40101,\"message\":\"Unauthorized\"}");
@@ -303,9 +304,4 @@ class RestSchemaRegistryClientTest {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -2,9 +2,9 @@ package io.memstream.topology;
 
 import io.memstream.embedded.BrokerMain;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.embedded.FreePort;
 import io.memstream.model.TestModels;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,11 +61,6 @@ final class ChildJvms {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     static void kill(Process p) throws InterruptedException {
         p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no commit, no leave-group
@@ -90,8 +85,8 @@ final class ChildJvms {
         /** {@code overrides}: server settings replacing memstream's one-node ones (experiments only). */
         Broker(Path dir, Map<String, String> overrides) throws IOException {
             this.dir = Files.createDirectories(dir);
-            this.port = freePort();
-            this.controllerPort = freePort();
+            this.port = FreePort.pick();
+            this.controllerPort = FreePort.pick();
             overrides.forEach((k, v) -> this.overrides.add(k + "=" + v));
         }
 

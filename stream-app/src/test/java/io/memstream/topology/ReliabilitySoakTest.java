@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.client.TopicCreation;
+import io.memstream.embedded.FreePort;
 import io.memstream.model.TestModels;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
@@ -74,7 +75,7 @@ class ReliabilitySoakTest {
                 SECONDS, WARMUP_SECONDS, RATE, STREAMS, MODEL, work);
         MemstreamSerdes serdes = new MemstreamSerdes(Map.of("schema.registry.url", "mock://" + scope));
         InstanceChildMain.registerInOrder(serdes, input, output);
-        int httpPort = ChildJvms.freePort();
+        int httpPort = FreePort.pick();
         List<Sample> samples = new ArrayList<>();
         long produced = 0;
         long outputs = 0;
