@@ -149,3 +149,12 @@ def test_the_state_section_gives_the_codec_times_when_the_result_has_them():
                   "by_dtype": [{"dtype": "float32", "encode_us": 4.25, "decode_us": 1.2},
                                {"dtype": "float16", "encode_us": 5.3, "decode_us": 4.4}]}
     assert "(median of 21 rounds of 2000 calls): float32 4.2 / 1.2 us; float16 5.3 / 4.4 us." in report.state(r)
+
+
+def test_the_warm_float16_run_is_judged_as_a_configuration_of_its_own(tmp_path):
+    d = str(tmp_path)
+    write(d, "e2e_batch32_warm.json", e2e(32, 31.9, steady=0.78, whole=0.77))
+    write(d, "e2e_batch32_warm_fp16.json", e2e(32, 31.9, steady=0.85, whole=0.83))
+    end_to_end = row(report.targets(d), "end-to-end")
+    assert "defaults, warm: steady 0.78, whole run 0.77 (formed batch 32), **no** steady" in end_to_end
+    assert "float16 state, warm: steady 0.85, whole run 0.83 (formed batch 32), yes steady, yes whole" in end_to_end
