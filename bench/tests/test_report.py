@@ -3,6 +3,8 @@ import json
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import report  # noqa: E402
 
@@ -113,14 +115,21 @@ def test_the_broker_cores_include_its_own_jvm_when_it_ran_apart():
     assert report.cpu_cores(r) == "1.50 / 0.12 / 0.13 / 0.01 / 1.70"
 
 
-def test_the_warm_generating_run_is_judged_beside_the_cold_one(tmp_path):
+# A run judged beside another: (its file, its label, the other's file, the other's label, formed batch).
+BESIDE = [("e2e_batch32_gen_warm.json", "defaults, generating, warm", "e2e_batch32_gen.json", "defaults, generating", 29.2),
+          ("e2e_batch32_warm_fp16.json", "float16 state, warm", "e2e_batch32_warm.json", "defaults, warm", 31.9)]
+
+
+@pytest.mark.parametrize("name,label,other,other_label,formed", BESIDE)
+def test_a_run_is_judged_as_a_configuration_of_its_own(tmp_path, name, label, other, other_label, formed):
     d = str(tmp_path)
-    write(d, "e2e_batch32_gen.json", e2e(32, 29.2, steady=0.78, whole=0.76))
-    write(d, "e2e_batch32_gen_warm.json", e2e(32, 29.4, steady=0.86, whole=0.83))
+    write(d, other, e2e(32, formed, steady=0.78, whole=0.76))
+    write(d, name, e2e(32, formed, steady=0.86, whole=0.83))
     end_to_end = row(report.targets(d), "end-to-end")
-    assert "defaults, generating: steady 0.78, whole run 0.76 (formed batch 29), **no** steady" in end_to_end
-    assert "defaults, generating, warm: steady 0.86, whole run 0.83 (formed batch 29), yes steady, yes whole" in end_to_end
-    assert end_to_end.endswith("| **no** |")  # the cold run still misses
+    b = round(formed)
+    assert f"{other_label}: steady 0.78, whole run 0.76 (formed batch {b}), **no** steady" in end_to_end
+    assert f"{label}: steady 0.86, whole run 0.83 (formed batch {b}), yes steady, yes whole" in end_to_end
+    assert end_to_end.endswith("| **no** |")  # the other run still misses
 
 
 def test_the_ratios_factors_are_the_medians_at_the_formed_batch(tmp_path):
@@ -149,12 +158,3 @@ def test_the_state_section_gives_the_codec_times_when_the_result_has_them():
                   "by_dtype": [{"dtype": "float32", "encode_us": 4.25, "decode_us": 1.2},
                                {"dtype": "float16", "encode_us": 5.3, "decode_us": 4.4}]}
     assert "(median of 21 rounds of 2000 calls): float32 4.2 / 1.2 us; float16 5.3 / 4.4 us." in report.state(r)
-
-
-def test_the_warm_float16_run_is_judged_as_a_configuration_of_its_own(tmp_path):
-    d = str(tmp_path)
-    write(d, "e2e_batch32_warm.json", e2e(32, 31.9, steady=0.78, whole=0.77))
-    write(d, "e2e_batch32_warm_fp16.json", e2e(32, 31.9, steady=0.85, whole=0.83))
-    end_to_end = row(report.targets(d), "end-to-end")
-    assert "defaults, warm: steady 0.78, whole run 0.77 (formed batch 32), **no** steady" in end_to_end
-    assert "float16 state, warm: steady 0.85, whole run 0.83 (formed batch 32), yes steady, yes whole" in end_to_end
