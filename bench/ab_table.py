@@ -53,6 +53,8 @@ def row(r):
         "model_cores": groups["model threads"],
         "stream_thread_cores": groups["stream threads"],
         "broker_cores": broker_cores(groups),
+        # the broker's CPU a chunk: what a commit and a chunk's records cost it (run R: the memory's bytes)
+        "broker_us_per_chunk": round(broker_cores(groups) / chunks * 1e6, 1) if chunks and broker_cores(groups) else None,
         "network_thread_cores": groups.get("kafka client network threads"),
         "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
         "ort_pool_cores": round(max(pools, 0.0), 3),

@@ -42,6 +42,7 @@ def test_engine_alone_broker_and_stream_thread_figures_are_read_from_the_result(
     row = ab_table.row(r)
     assert row["engine_alone_tokens_per_s"] == 85398  # the configured batch's, not another formed batch's
     assert row["broker_cores"] == 0.19 and row["stream_thread_cores"] == 0.2
+    assert row["broker_us_per_chunk"] == 237.5  # 0.19 cores over 800 chunks/s
     assert row["commits_per_s"] == 7.5 and row["punctuate_ratio"] == 0.02
 
 
