@@ -29,18 +29,18 @@ public final class StateFootprint {
         }
     }
 
-    /** Median microseconds to encode one memory into its store value's tensors, and to decode them back. */
-    public record CodecTimes(TopologyConfig.StateDtype dtype, double encodeMicros, double decodeMicros) { }
+    /** Each round's microseconds a call to encode one memory into its store value's tensors, and to decode them back. */
+    public record CodecRounds(double[] encodeMicros, double[] decodeMicros) { }
 
     private StateFootprint() { }
 
     /**
      * Times the stream thread's share of storing a memory, without the Avro serde: {@code rounds}
      * rounds of {@code perRound} encodes and as many decodes of the memory the model writes after
-     * reading {@code text}, the median round's time per call.
+     * reading {@code text}, each round's time per call (the caller takes the median).
      */
-    public static CodecTimes codecTimes(ModelRuntime runtime, TopologyConfig.StateDtype dtype, String text,
-                                        int rounds, int perRound) {
+    public static CodecRounds codecRounds(ModelRuntime runtime, TopologyConfig.StateDtype dtype, String text,
+                                          int rounds, int perRound) {
         MemoryCodec codec = new MemoryCodec(runtime.manifest(), runtime.initialState(),
                 TopologyConfig.FingerprintMismatch.FAIL, dtype);
         int[] ids = runtime.tokenizer().encode(text, true);
@@ -67,9 +67,7 @@ public final class StateFootprint {
         if (sink != (long) rounds * perRound * memory[0].length) {
             throw new IllegalStateException("decoded memories of the wrong size");
         }
-        Arrays.sort(encode);
-        Arrays.sort(decode);
-        return new CodecTimes(dtype, encode[rounds / 2], decode[rounds / 2]);
+        return new CodecRounds(encode, decode);
     }
 
     /**
