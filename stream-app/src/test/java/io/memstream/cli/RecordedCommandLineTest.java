@@ -8,6 +8,8 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /** A benchmark's recorded command line names every option with the value it ran with, and reruns as the same. */
@@ -58,5 +60,15 @@ class RecordedCommandLineTest {
             List<String> line = recorded(args);
             assertEquals(line, recorded(line.subList(1, line.size()).toArray(String[]::new)), String.join(" ", args));
         }
+    }
+
+    /** memstream's list options are split on commas; one given once per value is recorded so. */
+    @Test
+    void aRepeatedOptionIsRecordedOncePerValue() {
+        CommandSpec command = CommandSpec.create().name("tool");
+        command.addOption(OptionSpec.builder("--tag").type(List.class).auxiliaryTypes(String.class).build());
+        command.addOption(OptionSpec.builder("--sizes").type(List.class).auxiliaryTypes(Integer.class).splitRegex(",").build());
+        new CommandLine(command).parseArgs("--tag", "a", "--tag", "b", "--sizes", "1,2");
+        assertEquals(List.of("tool", "--tag", "a", "--tag", "b", "--sizes", "1,2"), RecordedCommandLine.of(command));
     }
 }
