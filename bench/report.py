@@ -288,7 +288,8 @@ def java_row(d):
 def e2e_row(d):
     parts, oks = [], []
     for name, label in (("e2e_batch32.json", "defaults"), ("e2e_batch32_warm.json", "defaults, warm"),
-                        ("e2e_batch32_warm_fp16.json", "float16 state, warm"), ("e2e_tuned.json", "tuned"), ("e2e_batch1.json", "batch.max.size=1"),
+                        ("e2e_batch32_warm_fp16.json", "float16 state, warm"), ("e2e_tuned.json", "tuned"),
+                        ("e2e_batch1.json", "batch.max.size=1"),
                         ("e2e_batch32_gen.json", "defaults, generating"),
                         ("e2e_batch32_gen_warm.json", "defaults, generating, warm")):
         runs = with_repeats(d, name)

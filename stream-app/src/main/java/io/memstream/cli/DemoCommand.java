@@ -312,7 +312,6 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-
     private void say(String format, Object... args) {
         out.println(String.format(Locale.ROOT, format, args));
         out.flush();

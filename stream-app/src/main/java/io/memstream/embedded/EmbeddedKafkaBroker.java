@@ -170,7 +170,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-
     @Override
     public void close() {
         server.shutdown();

@@ -181,5 +181,4 @@ class PackagedRunIT {
             return "(" + e + ")";
         }
     }
-
 }

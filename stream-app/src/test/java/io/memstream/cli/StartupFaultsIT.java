@@ -199,5 +199,4 @@ class StartupFaultsIT {
     private static Path repoRoot() {
         return Path.of(System.getProperty("memstream.repo.root", "..")).toAbsolutePath().normalize();
     }
-
 }

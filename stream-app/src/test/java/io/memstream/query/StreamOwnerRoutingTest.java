@@ -219,5 +219,4 @@ class StreamOwnerRoutingTest {
         return http.send(HttpRequest.newBuilder(URI.create("http://" + hostPort + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
-
 }

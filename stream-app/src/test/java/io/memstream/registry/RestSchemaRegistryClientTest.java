@@ -303,5 +303,4 @@ class RestSchemaRegistryClientTest {
     private static String base64(String text) {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
-
 }

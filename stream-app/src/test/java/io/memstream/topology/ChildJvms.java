@@ -61,7 +61,6 @@ final class ChildJvms {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
-
     static void kill(Process p) throws InterruptedException {
         p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no commit, no leave-group
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
