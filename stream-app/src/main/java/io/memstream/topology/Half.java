@@ -5,8 +5,8 @@ package io.memstream.topology;
  * subnormals, infinities and NaN kept. Used to store memory tensors at half the bytes.
  *
  * <p>A memory is converted a whole tensor at a time on the stream thread, which memstream's launcher
- * runs on the JIT's first tier alone: there a call per value through a {@code ByteBuffer} cost 19-27
- * us to write a 2,048-value memory and 14-20 us to read it (docs/performance-runs.md, "Run R"). The
+ * runs on the JIT's first tier alone: there a call per value through a {@code ByteBuffer} cost about
+ * 19 us to write a 2,048-value memory and 14 us to read it (docs/performance-runs.md, "Run R"). The
  * array conversions do the normal values, nearly all of a memory, inline in one loop and leave the
  * rest to the per-value methods.
  */
