@@ -30,4 +30,6 @@ mkdir -p "$run"
   --w-lm 1 --w-kv 3 --no-recall --w-mem 0.5 "${extra[@]}" --log-every 20 --ckpt-every 200 --threads "$MEMSTREAM_THREADS"
 "$py" -m memstream_model eval --checkpoint "$run/ckpt.pt" --out "$run/eval.json" | tee "$run/eval.txt"
 "$py" -m memstream_model export --checkpoint "$run/ckpt.pt" --eval-json "$run/eval.json" --out "$here/../models/$arch"
+# whether memstream may store the state as float16 (the manifest's state_storage; state_storage.py)
+"$py" -m memstream_model state-storage "$here/../models/$arch"
 cp "$run/eval.txt" "$here/../models/$arch/eval.txt"

@@ -69,3 +69,5 @@ mkdir -p "$stage3"
 "$py" -m memstream_model export --checkpoint "$stage3/ckpt.pt" --eval-json "$stage3/eval.json" --out "$export_dir"
 cp "$stage3/eval.txt" "$export_dir/eval.txt"
 cp "$stage3/eval-anywhere.txt" "$export_dir/eval-anywhere.txt"
+# whether memstream may store the state as float16 (the manifest's state_storage; state_storage.py)
+"$py" -m memstream_model state-storage "$export_dir"

@@ -1,4 +1,4 @@
-"""Command line: python -m memstream_model {train,eval,export,info} ..."""
+"""Command line: python -m memstream_model {train,eval,export,validate,recover,state-storage,info} ..."""
 from __future__ import annotations
 
 import argparse
@@ -95,6 +95,12 @@ def main(argv=None) -> int:
     r = sub.add_parser("recover", help="rebuild a training checkpoint from an exported model directory")
     recover_args(r)
     r.set_defaults(fn=cmd_recover)
+
+    from .state_storage import add_args as storage_args, main as storage_main
+    s = sub.add_parser("state-storage", help="measure whether memstream may store the state as float16; "
+                                             "writes the manifest's state_storage")
+    storage_args(s)
+    s.set_defaults(fn=storage_main)
 
     i = sub.add_parser("info", help="list architectures")
     i.set_defaults(fn=cmd_info)

@@ -43,6 +43,9 @@ def validate(model_dir: str, check_onnx: bool = True) -> List[str]:
             errs.append(f"initial state file {p} missing")
         elif os.path.getsize(p) != 4 * n:
             errs.append(f"{p}: {os.path.getsize(p)} bytes, expected {4 * n}")
+    storage = m.get("state_storage")  # optional: written by `state-storage` (state_storage.py)
+    if storage is not None and storage.get("dtype") not in ("float32", "float16"):
+        errs.append(f"state_storage dtype {storage.get('dtype')!r}: float32 or float16")
     cache = [c["name"] for c in m["cache"]]
     step_out = ["logits"] + ["next_" + s for s in states]
     if m["graphs"].get("step", {}).get("outputs", [])[-1:] == ["token_bits"]:

@@ -56,6 +56,8 @@ public final class ProcessorApp implements AutoCloseable {
         StartupChecks.local(config);
         ModelRuntime runtime = ModelRuntime.load(config.modelDir(), config.device(), config.modelThreads(),
                 config.ortTuning());
+        log.info("stream memories are stored as {} (state.dtype={})",
+                config.topology().stateDtype().resolve(runtime.manifest()).label(), config.topology().stateDtype().label());
         AppMeters meters = new AppMeters();
         KafkaStreams streams = null;
         HttpEndpoints http = null;

@@ -10,6 +10,7 @@ import io.memstream.config.MemstreamConfig;
 import io.memstream.demo.DemoTexts;
 import io.memstream.embedded.BrokerProcess;
 import io.memstream.embedded.EmbeddedKafkaBroker;
+import io.memstream.model.ModelManifest;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
 import io.memstream.topology.TopologyConfig;
@@ -149,7 +150,9 @@ final class EndToEndBench {
         d.put("batch_max_wait_ms", t.batchMaxWait().toMillis());
         d.put("batch_merge", t.batchMerge());
         d.put("batch_overlap", t.batchOverlap());
-        d.put("state_dtype", t.stateDtype().label());
+        // as stored: under auto (the default) the dtype the model's manifest names
+        d.put("state_dtype", t.stateDtype().resolve(ModelManifest.load(config.modelDir())).label());
+        d.put("state_dtype_setting", t.stateDtype().label());
         d.put("processing_guarantee", config.streamsProperties().getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         d.put("commit_interval_ms", Long.parseLong(config.streamsProperties()
                 .getProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100")));

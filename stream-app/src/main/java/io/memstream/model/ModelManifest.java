@@ -32,7 +32,8 @@ public record ModelManifest(
         TokenizerSpec tokenizer,
         List<StateSpec> state,
         List<CacheSpec> cache,
-        Map<String, GraphSpec> graphs) {
+        Map<String, GraphSpec> graphs,
+        String stateStorageDtype) {
 
     public static final String STEP = "step";
     public static final String PREFILL = "prefill";
@@ -43,6 +44,9 @@ public record ModelManifest(
     public static final String LOGITS = "logits";
     /** Optional last output of step: each token's bits [B, L], 0 at padding (docs/model-contract.md). */
     public static final String TOKEN_BITS = "token_bits";
+    /** The state's element types: as the graphs compute it, and the half-size one it may be stored in. */
+    public static final String FLOAT32 = "float32";
+    public static final String FLOAT16 = "float16";
 
     /** Byte tokenizer settings: ids 0..255 are bytes, specials are ids from 256 on. */
     public record TokenizerSpec(int vocabSize, int pad, int bos, int eos, boolean bosAtStreamStart) { }
@@ -188,7 +192,24 @@ public record ModelManifest(
         }
         return new ModelManifest(dir, text(root, "model_id"), text(root, "fingerprint"),
                 integer(root, "chunk_length"), integer(root, "max_new_tokens"), tokenizer,
-                List.copyOf(states), List.copyOf(caches), Map.copyOf(graphs));
+                List.copyOf(states), List.copyOf(caches), Map.copyOf(graphs), stateStorageDtype(root));
+    }
+
+    /**
+     * {@code state_storage.dtype}: the element type model-export found the state may be stored in
+     * between chunks (it measures what rounding the stored state to float16 does to bits per byte,
+     * model-export/memstream_model/state_storage.py); float32 when the manifest does not say.
+     */
+    private static String stateStorageDtype(JsonNode root) {
+        JsonNode storage = root.get("state_storage");
+        if (storage == null || storage.isNull()) {
+            return FLOAT32;
+        }
+        String dtype = text(storage, "dtype");
+        if (!FLOAT32.equals(dtype) && !FLOAT16.equals(dtype)) {
+            throw new ModelLoadException("manifest: state_storage dtype '" + dtype + "' is not float32 or float16");
+        }
+        return dtype;
     }
 
     private void validate() {
@@ -205,7 +226,7 @@ public record ModelManifest(
             throw new ModelLoadException("manifest declares no state tensor");
         }
         for (StateSpec s : state) {
-            if (!"float32".equals(s.dtype())) {
+            if (!FLOAT32.equals(s.dtype())) {
                 throw new ModelLoadException("state " + s.name() + ": dtype " + s.dtype() + " is not supported (float32)");
             }
             if (s.shape().length == 0) {

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * Converts a stream's memory between the store value ({@link MemoryState}: little-endian float32 as
- * the manifest describes, or float16 under {@code state.dtype=float16}) and the arrays the model
- * takes, and applies the fingerprint policy. Reading follows each stored tensor's own {@code dtype},
- * so changing {@code state.dtype} needs no migration: old values are read as written.
+ * the manifest describes, or float16 under {@code state.dtype=float16}, or {@code auto} where the
+ * manifest's {@code state_storage} says so) and the arrays the model takes, and applies the
+ * fingerprint policy. Reading follows each stored tensor's own {@code dtype}, so changing
+ * {@code state.dtype} needs no migration: old values are read as written.
  */
 final class MemoryCodec {
 
@@ -32,7 +33,7 @@ final class MemoryCodec {
         this.manifest = manifest;
         this.initial = initial;
         this.policy = policy;
-        this.dtype = dtype;
+        this.dtype = dtype.resolve(manifest);
         for (ModelManifest.StateSpec spec : manifest.state()) {
             List<Integer> shape = new ArrayList<>(spec.shape().length);
             for (int d : spec.shape()) {

@@ -1,5 +1,6 @@
 package io.memstream.topology;
 
+import io.memstream.model.ModelManifest;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Properties;
@@ -19,7 +20,8 @@ import java.util.Properties;
  * @param gapPolicy what a seq jump does
  * @param memoryTtl idle time after which a stream's memory is evicted; zero turns eviction off
  * @param fingerprintMismatch what a stored state written by another model does
- * @param stateDtype element type of the stored memory tensors (float16 halves the store and changelog)
+ * @param stateDtype element type of the stored memory tensors (float16 halves the store and changelog);
+ *     {@code auto}, the default, the one the model's manifest names ({@link StateDtype#resolve})
  * @param batchMerge whether the stream threads of this JVM merge their concurrent batches into one
  *     model call on one shared session ({@link io.memstream.model.MergingStepper})
  * @param batchOverlap whether full batches run on a model thread of their own while the stream thread
@@ -72,9 +74,13 @@ public record TopologyConfig(
     /** A stored memory from another model: start the stream afresh, or stop the task. */
     public enum FingerprintMismatch { RESET, FAIL }
 
-    /** How memory tensors are stored: float32 as the model computes them, or float16 (half the bytes). */
+    /**
+     * How memory tensors are stored: float32 as the model computes them, float16 (half the bytes), or
+     * {@code auto}: what the model's manifest says its state tolerates ({@code state_storage}, measured
+     * by model-export), float32 where it says nothing.
+     */
     public enum StateDtype {
-        FLOAT32("float32", 4), FLOAT16("float16", 2);
+        AUTO("auto", 0), FLOAT32("float32", 4), FLOAT16("float16", 2);
 
         private final String label;
         private final int bytes;
@@ -90,7 +96,18 @@ public record TopologyConfig(
         }
 
         public int bytesPerValue() {
+            if (this == AUTO) {
+                throw new IllegalStateException("state.dtype=auto has no size until resolved against a model");
+            }
             return bytes;
+        }
+
+        /** The element type to store in: this one, or under {@code auto} the one {@code manifest} names. */
+        public StateDtype resolve(ModelManifest manifest) {
+            if (this != AUTO) {
+                return this;
+            }
+            return ModelManifest.FLOAT16.equals(manifest.stateStorageDtype()) ? FLOAT16 : FLOAT32;
         }
     }
 
@@ -140,7 +157,7 @@ public record TopologyConfig(
                 parseEnum(props, GAP_POLICY, GapPolicy.class, GapPolicy.ACCEPT),
                 Duration.ofMillis(parseLong(props, MEMORY_TTL_MS, Duration.ofDays(7).toMillis(), 0, Long.MAX_VALUE)),
                 parseEnum(props, FINGERPRINT_MISMATCH, FingerprintMismatch.class, FingerprintMismatch.RESET),
-                parseEnum(props, STATE_DTYPE, StateDtype.class, StateDtype.FLOAT32),
+                parseEnum(props, STATE_DTYPE, StateDtype.class, StateDtype.AUTO),
                 parseBoolean(props, BATCH_MERGE, false),
                 parseBoolean(props, BATCH_OVERLAP, true),
                 parseLong(props, MEMORY_CACHE_MAX_BYTES, DEFAULT_MEMORY_CACHE_MAX_BYTES, 0, Long.MAX_VALUE));

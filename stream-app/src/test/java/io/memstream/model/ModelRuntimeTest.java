@@ -10,9 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -175,19 +173,7 @@ class ModelRuntimeTest {
     }
 
     private Path copyTiny() throws IOException {
-        Path src = TestModels.tiny();
-        Path dst = tmp.resolve("tiny-copy");
-        try (Stream<Path> files = Files.walk(src)) {
-            for (Path p : files.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = dst.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
-        return dst;
+        return TestModels.copy(TestModels.tiny(), tmp.resolve("tiny-copy"));
     }
 
     /** The manifest as written, before the fingerprint check (to forge a matching one in a test). */

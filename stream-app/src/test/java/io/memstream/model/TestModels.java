@@ -38,6 +38,21 @@ public final class TestModels {
         return repoRoot().resolve("models/tiny");
     }
 
+    /** A copy of model directory {@code src} at {@code dst}, for a test that changes its files. */
+    public static Path copy(Path src, Path dst) throws IOException {
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path p : files.sorted().toList()) {
+                Path target = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        return dst;
+    }
+
     private static ModelRuntime shared;
 
     /** The tiny model, loaded once per test JVM (one model per JVM, as in the app). */

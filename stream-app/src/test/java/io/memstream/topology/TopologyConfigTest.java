@@ -36,10 +36,10 @@ class TopologyConfigTest {
         TopologyConfig c = TopologyConfig.fromProperties(props("input.topic", "in", "output.topic", "out",
                 "dlq.topic", "dead", "batch.max.size", "7", "batch.max.wait.ms", "15", "record.max.bytes", "999",
                 "gap.policy", "Reject", "memory.ttl.ms", "0", "fingerprint.mismatch", "fail", "batch.overlap", "false",
-                "memory.cache.max.bytes", "0"));
+                "memory.cache.max.bytes", "0", "state.dtype", "Float16"));
         assertEquals(new TopologyConfig("in", "out", "dead", 7, Duration.ofMillis(15), 999,
                 TopologyConfig.GapPolicy.REJECT, Duration.ZERO, TopologyConfig.FingerprintMismatch.FAIL,
-                TopologyConfig.StateDtype.FLOAT32, false, false, 0), c);
+                TopologyConfig.StateDtype.FLOAT16, false, false, 0), c);
     }
 
     @Test
