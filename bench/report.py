@@ -288,7 +288,9 @@ def java_row(d):
 def e2e_row(d):
     parts, oks = [], []
     for name, label in (("e2e_batch32.json", "defaults"), ("e2e_batch32_warm.json", "defaults, warm"),
-                        ("e2e_batch32_warm_fp16.json", "float16 state, warm"), ("e2e_tuned.json", "tuned"),
+                        # before state.dtype=auto the default stored float32, and run-all ran float16 beside it
+                        ("e2e_batch32_warm_fp16.json", "float16 state, warm"),
+                        ("e2e_batch32_warm_fp32.json", "float32 state, warm"), ("e2e_tuned.json", "tuned"),
                         ("e2e_batch1.json", "batch.max.size=1"),
                         ("e2e_batch32_gen.json", "defaults, generating"),
                         ("e2e_batch32_gen_warm.json", "defaults, generating, warm")):
@@ -400,6 +402,7 @@ def main(d):
     names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak",
              "e2e_paced_half_peak_repeat", "e2e_paced_half_peak_one_warmup_chunk", "e2e_2threads",
              "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_batch32_warm", "e2e_batch32_warm_fp16",
+             "e2e_batch32_warm_fp32",
              "e2e_batch32_gen_warm",
              "e2e_smoke"]
     e = [(n, load(d, n + ".json")) for n in names]

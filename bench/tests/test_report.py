@@ -117,7 +117,8 @@ def test_the_broker_cores_include_its_own_jvm_when_it_ran_apart():
 
 # A run judged beside another: (its file, its label, the other's file, the other's label, formed batch).
 BESIDE = [("e2e_batch32_gen_warm.json", "defaults, generating, warm", "e2e_batch32_gen.json", "defaults, generating", 29.2),
-          ("e2e_batch32_warm_fp16.json", "float16 state, warm", "e2e_batch32_warm.json", "defaults, warm", 31.9)]
+          ("e2e_batch32_warm_fp16.json", "float16 state, warm", "e2e_batch32_warm.json", "defaults, warm", 31.9),
+          ("e2e_batch32_warm_fp32.json", "float32 state, warm", "e2e_batch32_warm.json", "defaults, warm", 31.9)]
 
 
 @pytest.mark.parametrize("name,label,other,other_label,formed", BESIDE)

@@ -89,7 +89,12 @@ class ArchitecturesBrokerTest {
             for (var e : reference.entrySet()) {
                 Continuation actual = seen.get(e.getKey());
                 assertEquals(e.getValue().getTokens(), actual.getTokens(), dir + " " + e.getKey());
-                assertEquals(e.getValue().getBitsPerByte(), actual.getBitsPerByte(), 1e-5, dir + " " + e.getKey());
+                // Batched against one row at a time, a row's float32 results can differ in the last bits
+                // (ONNX Runtime picks kernels by batch shape, docs/RELIABILITY.md); where the model's
+                // state is stored as float16 (state.dtype=auto, its manifest's state_storage) such a
+                // difference can straddle a float16 rounding step, one 2^-11 of a stored value, which
+                // moved the infinity-former's bits per byte by 1.04e-5. fp32 noise alone stays under 1e-6.
+                assertEquals(e.getValue().getBitsPerByte(), actual.getBitsPerByte(), 1e-4, dir + " " + e.getKey());
                 assertEquals(manifest.modelId(), actual.getModelId(), dir + " " + e.getKey());
             }
         }
