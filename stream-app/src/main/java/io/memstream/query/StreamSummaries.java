@@ -1,8 +1,10 @@
 package io.memstream.query;
 
 import io.memstream.schema.MemoryState;
+import io.memstream.schema.StateTensor;
 import io.memstream.topology.MemstreamTopology;
 import java.io.IOException;
+import java.util.List;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -81,7 +83,14 @@ public final class StreamSummaries {
         }
         return StreamLookup.found(new StreamSummary(streamId, state.getLastSeq(), state.getChunksAbsorbed(),
                 state.getTokensAbsorbed(), state.getUpdatedAt().toString(), state.getModelFingerprint(), modelId,
-                modelFingerprint.equals(state.getModelFingerprint()), storedBytes.applyAsLong(state), partition, me));
+                modelFingerprint.equals(state.getModelFingerprint()), storedBytes.applyAsLong(state), dtypes(state),
+                partition, me));
+    }
+
+    /** The stored tensors' element type, or each one's where they differ. */
+    private static String dtypes(MemoryState state) {
+        List<String> each = state.getTensors().stream().map(StateTensor::getDtype).toList();
+        return each.stream().distinct().count() == 1 ? each.get(0) : String.join(",", each);
     }
 
     private StreamLookup forward(HostInfo owner, String streamId, String me) {

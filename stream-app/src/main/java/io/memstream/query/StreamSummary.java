@@ -15,12 +15,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param modelId          the model the owning instance runs
  * @param modelMatches     whether the memory was written by that model (else it is reset on the next chunk)
  * @param stateBytes       size of the stored memory value (what RocksDB and the changelog hold per stream)
+ * @param stateDtype       element type its tensors are stored in ({@code state.dtype}): float16 or float32,
+ *                         or each tensor's, comma-separated, where they differ (a float16 memory's
+ *                         tensor beyond float16's range is stored as float32)
  * @param partition        the input partition the stream lives in
  * @param servedBy         {@code application.server} of the instance that owns the stream and answered
  */
 public record StreamSummary(String streamId, long lastSeq, long chunksAbsorbed, long tokensAbsorbed,
                             String updatedAt, String modelFingerprint, String modelId, boolean modelMatches,
-                            long stateBytes, int partition, String servedBy) {
+                            long stateBytes, String stateDtype, int partition, String servedBy) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

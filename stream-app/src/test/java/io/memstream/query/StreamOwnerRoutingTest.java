@@ -106,6 +106,7 @@ class StreamOwnerRoutingTest {
                     assertEquals(last.get(id).getModelId(), summary.modelId());
                     assertTrue(summary.modelMatches());
                     assertTrue(summary.stateBytes() > 0, "state size");
+                    assertEquals("float32", summary.stateDtype(), "the tiny model's manifest names no state_storage");
                     // The owner itself gives the same answer.
                     assertEquals(response.body(), get(owners.get(id), "/streams/" + id).body());
                 }
@@ -137,6 +138,7 @@ class StreamOwnerRoutingTest {
                 assertTrue(out.toString().contains("owner        " + hostB), out.toString());
                 assertTrue(out.toString().contains("last seq     " + (CHUNKS - 1)), out.toString());
                 assertTrue(out.toString().contains("chunks       " + CHUNKS), out.toString());
+                assertTrue(out.toString().matches("(?s).*state size   \\d+ bytes \\(float32\\).*"), out.toString());
 
                 java.io.StringWriter none = new java.io.StringWriter();
                 assertEquals(1, io.memstream.cli.CliRunner.run(none, "inspect", "no-such-stream", "--url", "http://" + hostB));
