@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import io.memstream.embedded.FreePort;
+import io.memstream.model.TestModels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
@@ -156,19 +156,7 @@ class StartupFaultsIT {
     }
 
     private Path copyOfTinyModel() throws IOException {
-        Path from = repoRoot().resolve("models/tiny");
-        Path to = dir.resolve("model");
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
-        return to;
+        return TestModels.copy(repoRoot().resolve("models/tiny"), dir.resolve("model"));
     }
 
     /** Writes the fingerprint of the files as they are now (the contract's recipe) into the manifest. */
