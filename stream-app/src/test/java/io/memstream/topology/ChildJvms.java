@@ -1,21 +1,17 @@
 package io.memstream.topology;
 
-import io.memstream.embedded.BrokerMain;
-import io.memstream.embedded.EmbeddedKafkaBroker;
-import io.memstream.embedded.FreePort;
+import io.memstream.embedded.BrokerProcess;
 import io.memstream.model.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.common.Uuid;
 
 /**
- * The separate JVMs of the reliability tests: a Kafka broker ({@link BrokerMain}) and memstream
+ * The separate JVMs of the reliability tests: a Kafka broker ({@link BrokerProcess}) and memstream
  * instances ({@link InstanceChildMain}), each started on this JVM's class path, killed with SIGKILL
  * and started again on the same data. Their output goes to log files under the work directory.
  */
@@ -44,14 +40,19 @@ final class ChildJvms {
             </configuration>
             """;
 
-    static Process java(String mainClass, List<String> jvmOptions, List<String> args, Path log) throws IOException {
-        Path logback = log.resolveSibling("logback-children.xml");
+    /** The children's logback settings, written into {@code dir} once, as a JVM option. */
+    private static String logbackOption(Path dir) throws IOException {
+        Path logback = dir.resolve("logback-children.xml");
         if (!Files.exists(logback)) {
             Files.writeString(logback, LOGBACK);
         }
+        return "-Dlogback.configurationFile=" + logback;
+    }
+
+    static Process java(String mainClass, List<String> jvmOptions, List<String> args, Path log) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Dlogback.configurationFile=" + logback);
+        command.add(logbackOption(log.getParent()));
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
@@ -68,59 +69,18 @@ final class ChildJvms {
         }
     }
 
-    /** A one-node KRaft broker on fixed ports in its own JVM. */
-    static final class Broker implements AutoCloseable {
-        private final Path dir;
-        private final int port;
-        private final int controllerPort;
-        private final String clusterId = Uuid.randomUuid().toString();
-        private final List<String> overrides = new ArrayList<>();
-        private Process process;
+    /**
+     * A one-node KRaft broker in its own JVM, with the children's logging, on ports fixed for its life:
+     * killed and started again on the same data ({@link BrokerProcess}). {@code overrides}: server
+     * settings replacing memstream's one-node ones (experiments only).
+     */
+    static BrokerProcess broker(Path dir, Map<String, String> overrides) throws IOException {
+        Files.createDirectories(dir);
+        return new BrokerProcess(dir, List.of(logbackOption(dir), "-Xmx512m", "-XX:+UseSerialGC"), overrides);
+    }
 
-        Broker(Path dir) throws IOException {
-            this(dir, Map.of());
-        }
-
-        /** {@code overrides}: server settings replacing memstream's one-node ones (experiments only). */
-        Broker(Path dir, Map<String, String> overrides) throws IOException {
-            this.dir = Files.createDirectories(dir);
-            this.port = FreePort.pick();
-            this.controllerPort = FreePort.pick();
-            overrides.forEach((k, v) -> this.overrides.add(k + "=" + v));
-        }
-
-        Path log() {
-            return dir.resolve("broker.log");
-        }
-
-        String bootstrapServers() {
-            return "127.0.0.1:" + port;
-        }
-
-        /** Starts (or restarts, on the same data) and waits until metadata requests are answered. */
-        void start(Duration timeout) throws Exception {
-            List<String> args = new ArrayList<>(List.of(dir.toString(), Integer.toString(port),
-                    Integer.toString(controllerPort), clusterId));
-            args.addAll(overrides);
-            process = java(BrokerMain.class.getName(), List.of("-Xmx512m", "-XX:+UseSerialGC"), args, log());
-            Process started = process;
-            EmbeddedKafkaBroker.awaitReady(bootstrapServers(), timeout,
-                    () -> started.isAlive() ? null : "it exited with " + started.exitValue() + "; see " + log());
-        }
-
-        void kill() throws InterruptedException {
-            ChildJvms.kill(process);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process != null && process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    ChildJvms.kill(process);
-                }
-            }
-        }
+    static BrokerProcess broker(Path dir) throws IOException {
+        return broker(dir, Map.of());
     }
 
     /** One memstream instance ({@code memstream run}) on its own state directory, in its own JVM. */

@@ -2,6 +2,7 @@ package io.memstream.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.memstream.embedded.BrokerProcess;
 import io.memstream.client.TopicCreation;
 import io.memstream.model.TestModels;
 import io.memstream.schema.ChunkStats;
@@ -94,7 +95,7 @@ class ReliabilityCrashTest {
     }
 
     /** The broker and the memstream instances, each in a JVM of its own. */
-    record Cluster(ChildJvms.Broker broker, List<ChildJvms.Instance> instances) { }
+    record Cluster(BrokerProcess broker, List<ChildJvms.Instance> instances) { }
 
     /** The output topic as read {@code read_committed} so far: every copy of every continuation, by stream/seq. */
     record CommittedOutputs(KafkaConsumer<byte[], byte[]> reader, MemstreamSerdes serdes, String topic,
@@ -113,7 +114,7 @@ class ReliabilityCrashTest {
     /** The records sent at a steady pace from a thread of their own, and what failed that thread if anything did. */
     record PacedProducer(Thread thread, AtomicReference<Throwable> failure) {
 
-        static PacedProducer start(ChildJvms.Broker broker, String input, List<Sent> all) {
+        static PacedProducer start(BrokerProcess broker, String input, List<Sent> all) {
             // The producer runs at a steady pace over the whole fault schedule: a kill takes 5-10 s
             // (a pause of 2-6 s, progress since the last one, a restart of 0-3 s), so publication
             // lasts about 9 s per kill and every fault lands on work under way (at 5 s per kill,
@@ -179,7 +180,7 @@ class ReliabilityCrashTest {
     private static Observed runUnderFaults(RunNames names, Path work, MemstreamSerdes serdes, List<Sent> all,
                                            int goodChunks, Random random, long started, Faults faults) throws Exception {
         Map<String, List<byte[]>> outputs = new HashMap<>();
-        try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"), BROKER_OVERRIDES)) {
+        try (BrokerProcess broker = ChildJvms.broker(work.resolve("broker"), BROKER_OVERRIDES)) {
             broker.start(Duration.ofSeconds(300));
             createTopics(broker.bootstrapServers(), names);
             Map<String, String> settings = instanceSettings(broker.bootstrapServers(), names);
@@ -295,7 +296,7 @@ class ReliabilityCrashTest {
     }
 
     /** Kills the broker after a random pause of up to 2 s, and starts it again a second later. */
-    private static void restartBroker(ChildJvms.Broker broker, Random random, long started) throws Exception {
+    private static void restartBroker(BrokerProcess broker, Random random, long started) throws Exception {
         Thread.sleep(random.nextInt(2_000));
         broker.kill();
         System.out.printf("crash test: broker killed at %.1f s%n", (System.nanoTime() - started) / 1e9);

@@ -3,6 +3,7 @@ package io.memstream.topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.memstream.embedded.BrokerProcess;
 import io.memstream.client.TopicCreation;
 import io.memstream.embedded.FreePort;
 import io.memstream.model.TestModels;
@@ -80,7 +81,7 @@ class ReliabilitySoakTest {
         long produced = 0;
         long outputs = 0;
         Integer exitCode;
-        try (ChildJvms.Broker broker = new ChildJvms.Broker(work.resolve("broker"))) {
+        try (BrokerProcess broker = ChildJvms.broker(work.resolve("broker"))) {
             broker.start(Duration.ofSeconds(300));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 TopicCreation.createAndAwaitLeaders(admin, List.of(new NewTopic(input, 2, (short) 1),

@@ -3,6 +3,7 @@ package io.memstream.topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.memstream.embedded.BrokerProcess;
 import io.memstream.client.TopicCreation;
 import io.memstream.embedded.EmbeddedKafkaBroker;
 import java.nio.charset.StandardCharsets;
@@ -103,7 +104,7 @@ class TxnOffsetStallRepro {
         String out = "repro-out-" + t;
         String group = "repro-group-" + t;
         String txnId = "repro-txn-" + t;
-        try (ChildJvms.Broker broker = new ChildJvms.Broker(dir, overrides)) {
+        try (BrokerProcess broker = ChildJvms.broker(dir, overrides)) {
             broker.start(Duration.ofSeconds(300));
             String bootstrap = broker.bootstrapServers();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
