@@ -91,3 +91,31 @@ def test_validate_rejects_an_unknown_storage_dtype(tmp_path):
     with open(path, "w") as f:
         json.dump(m, f)
     assert any("state_storage" in e for e in manifest.validate(out))
+
+
+COMMITTED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "models")
+
+
+@needs_ort
+@pytest.mark.parametrize("name", ["default", "fam", "infinity"])
+def test_a_committed_manifest_says_what_the_check_measures(name):
+    """The committed `state_storage` is what the command computes now: a model exported again
+    without running `state-storage` afterwards would keep a stale word here."""
+    model_dir = os.path.join(COMMITTED, name)
+    with open(os.path.join(model_dir, "manifest.json")) as f:
+        m = json.load(f)
+    committed = m["state_storage"]
+    check = committed["float16_check"]
+    try:
+        docs = state_storage.held_out_documents(m["training"]["data"], m["training"]["holdout_frac"],
+                                                check["documents"],
+                                                check["chunks_per_document"] * m["chunk_length"], seed=1)
+    except (FileNotFoundError, RuntimeError) as e:
+        pytest.skip(f"the training corpus is not on this machine: {e}")
+    result = state_storage.check(state_storage.ort_step(model_dir, m), state_storage.initial_state(model_dir, m),
+                                 docs, m["chunk_length"], check["bound"])
+    assert result["dtype"] == committed["dtype"]
+    # another CPU may round ONNX Runtime's float32 differently in the last bits
+    assert result["float16_check"]["max_abs_difference_per_chunk"] == pytest.approx(
+        check["max_abs_difference_per_chunk"], rel=0.2)
+    assert result["float16_check"]["bits_per_byte_float32"] == pytest.approx(check["bits_per_byte_float32"], rel=1e-5)
