@@ -98,10 +98,12 @@ final class InspectCommand implements Callable<Integer> {
                 tokens       %d
                 updated at   %s
                 model        %s%s
-                state size   %d bytes (%s)
+                state size   %d bytes%s
                 owner        %s (input partition %d)
                 """, s.streamId(), s.lastSeq(), s.chunksAbsorbed(), s.tokensAbsorbed(), s.updatedAt(), s.modelId(),
                 s.modelMatches() ? "" : " (memory written by another model, " + s.modelFingerprint()
-                        + ": reset on the next chunk)", s.stateBytes(), s.stateDtype(), s.servedBy(), s.partition());
+                        + ": reset on the next chunk)", s.stateBytes(),
+                s.stateDtype() == null ? "" : " (" + s.stateDtype() + ")", // null from an older owner
+                s.servedBy(), s.partition());
     }
 }

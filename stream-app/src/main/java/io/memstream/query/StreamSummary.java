@@ -1,6 +1,7 @@
 package io.memstream.query;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
@@ -25,7 +26,12 @@ public record StreamSummary(String streamId, long lastSeq, long chunksAbsorbed, 
                             String updatedAt, String modelFingerprint, String modelId, boolean modelMatches,
                             long stateBytes, String stateDtype, int partition, String servedBy) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Fields this version does not know are skipped, and those it knows but is not sent are null (or
+     * 0): during a rolling upgrade an instance forwards lookups to owners of the other version.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     public String toJson() {
         try {
