@@ -28,6 +28,12 @@ def with_repeats(d, name):
     return [r for r in (load(d, n) for n in names) if r]
 
 
+def ratio(v):
+    """A ratio as the results give them, to three digits: the median of an even number of runs is a
+    mean of two, which str() would print with float noise (0.7515000000000001)."""
+    return f"{v:.3g}"
+
+
 def median_of(values, fmt):
     """The median, followed by every run's value when there was more than one run."""
     m = statistics.median(values)
@@ -300,9 +306,9 @@ def e2e_row(d):
             steady_ok = None not in steadies and statistics.median(steadies) >= E2E_TARGET
             wholes = [formed_ratio(r, False) for r in runs]
             whole_ok = statistics.median(wholes) >= E2E_TARGET
-            steady = median_of(steadies, str) if None not in steadies else None
+            steady = median_of(steadies, ratio) if None not in steadies else None
             batch = statistics.median(r["mean_batch_size"] for r in runs)
-            parts.append(f"{label}: steady {steady}, whole run {median_of(wholes, str)} (formed batch {batch:.0f}), "
+            parts.append(f"{label}: steady {steady}, whole run {median_of(wholes, ratio)} (formed batch {batch:.0f}), "
                          f"{met(steady_ok)} steady, {met(whole_ok)} whole{factors(runs)}")
             oks.append(steady_ok and whole_ok)
     return parts, oks

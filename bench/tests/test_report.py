@@ -159,3 +159,11 @@ def test_the_state_section_gives_the_codec_times_when_the_result_has_them():
                   "by_dtype": [{"dtype": "float32", "encode_us": 4.25, "decode_us": 1.2},
                                {"dtype": "float16", "encode_us": 5.3, "decode_us": 4.4}]}
     assert "(median of 21 rounds of 2000 calls): float32 4.2 / 1.2 us; float16 5.3 / 4.4 us." in report.state(r)
+
+
+def test_the_median_of_an_even_number_of_runs_prints_as_a_ratio(tmp_path):
+    d = str(tmp_path)
+    write(d, "e2e_batch32.json", e2e(32, 31.9, steady=0.78, whole=0.723))
+    write(d, "e2e_batch32_repeat1.json", e2e(32, 31.9, steady=0.78, whole=0.78))
+    end_to_end = row(report.targets(d), "end-to-end")
+    assert "whole run 0.752 (median of 0.723, 0.78)" in end_to_end, end_to_end
