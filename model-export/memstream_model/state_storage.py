@@ -37,10 +37,12 @@ Step = Callable[[Dict[str, np.ndarray], np.ndarray, np.ndarray], Tuple[Dict[str,
 
 def stored(t: np.ndarray) -> np.ndarray:
     """A state tensor as memstream reads it back after storing it as float16, row by row: the
-    codec stores one stream's tensor whole, in float16 unless a value is beyond float16's range."""
+    codec stores one stream's tensor whole, in float16 unless a finite value is beyond float16's
+    range (an infinity or NaN already there is no reason for float32: float16 keeps it)."""
     out = t.astype(np.float32, copy=True)
     for row in range(out.shape[0]):
-        if np.abs(out[row]).max(initial=0.0) <= FLOAT16_MAX:
+        finite = out[row][np.isfinite(out[row])]
+        if np.abs(finite).max(initial=0.0) <= FLOAT16_MAX:
             out[row] = out[row].astype(np.float16).astype(np.float32)
     return out
 
