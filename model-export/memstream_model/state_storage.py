@@ -18,17 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
+import torch
 
-from . import data, tokenizer
+from . import data, evaluate, export
 
 FLOAT16_MAX = 65504.0
 # The bound memstream's own test holds float16 storage to (Fp16StateTest), in bits per byte: about
 # 3% of what the default model's memory is worth (2.763 bits per byte with the memory reset at
 # every chunk against 2.417 carried).
 BOUND_BPB = 0.01
+# The documents' draw: the committed manifests' figures come from it (tests/test_state_storage.py).
+SEED = 1
 
 # A step: state tensors by name, tokens [B, L] and lengths [B] in; the next state by name and the
 # bits of every token [B, L] out.
@@ -102,16 +105,12 @@ def ort_step(model_dir: str, manifest: dict, threads: int = 2) -> Step:
 
     def step(state, tokens, lengths):
         got = sess.run(outputs, {**state, "tokens": tokens, "lengths": lengths})
-        bits = got[-1] if last == "token_bits" else bits_of(got[-1], tokens)
+        if last == "token_bits":
+            bits = got[-1]
+        else:  # what the graph's token_bits output would have given (export.token_bits)
+            bits = export.token_bits(*(torch.from_numpy(x) for x in (got[-1], tokens, lengths))).numpy()
         return dict(zip(names, got[:-1])), bits
     return step
-
-
-def bits_of(logits: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-    """Each token's bits [B, L] under logits [B, L, V]."""
-    z = logits - logits.max(axis=-1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    return -np.take_along_axis(log_p, tokens[..., None], axis=-1)[..., 0] / np.log(2.0)
 
 
 def initial_state(model_dir: str, manifest: dict) -> Dict[str, np.ndarray]:
@@ -119,13 +118,17 @@ def initial_state(model_dir: str, manifest: dict) -> Dict[str, np.ndarray]:
             for s in manifest["state"]}
 
 
-def held_out_documents(corpus_spec: str, holdout_frac: float, n_docs: int, length: int,
-                       seed: int) -> np.ndarray:
-    """Evenly drawn windows of the corpus's held-out part, BOS first (as evaluate draws them)."""
-    corpus = data.split(data.load_corpus(corpus_spec), holdout_frac)
-    rng = np.random.default_rng(seed)
-    return np.stack([np.concatenate([[tokenizer.BOS], data.text_window(rng, corpus.heldout, length - 1)])
-                     for _ in range(n_docs)])
+def documents(manifest: dict, n_docs: int, doc_chunks: int, seed: int, corpus_spec: Optional[str] = None,
+              holdout_frac: Optional[float] = None) -> np.ndarray:
+    """Held-out documents of `doc_chunks` chunks, drawn as evaluate draws them, from the corpus the
+    manifest says the model was trained on (unless `corpus_spec`)."""
+    training = manifest.get("training", {})
+    spec = corpus_spec or training.get("data")
+    if not spec:
+        raise SystemExit(f"{manifest['model_id']}: no --data given and the manifest names no training corpus")
+    frac = holdout_frac if holdout_frac is not None else training.get("holdout_frac", 0.05)
+    heldout = data.split(data.load_corpus(spec), frac).heldout
+    return evaluate.held_out_docs(heldout, n_docs, doc_chunks * manifest["chunk_length"], seed).numpy()
 
 
 def annotate(model_dir: str, docs: np.ndarray, bound: float = BOUND_BPB) -> dict:
@@ -149,30 +152,16 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--holdout-frac", type=float, default=None)
     p.add_argument("--docs", type=int, default=8, help="held-out documents")
     p.add_argument("--doc-chunks", type=int, default=256, help="chunks per document")
-    p.add_argument("--bound", type=float, default=BOUND_BPB, help="bits per byte float16 may move a document")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bound", type=float, default=BOUND_BPB, help="bits per byte float16 may move any chunk")
+    p.add_argument("--seed", type=int, default=SEED)
 
 
 def main(a) -> int:
     for model_dir in a.model_dir:
         with open(os.path.join(model_dir, "manifest.json")) as f:
             m = json.load(f)
-        training = m.get("training", {})
-        spec = a.data or training.get("data")
-        if not spec:
-            raise SystemExit(f"{model_dir}: no --data given and the manifest names no training corpus")
-        frac = a.holdout_frac if a.holdout_frac is not None else training.get("holdout_frac", 0.05)
-        docs = held_out_documents(spec, frac, a.docs, a.doc_chunks * m["chunk_length"], a.seed)
+        docs = documents(m, a.docs, a.doc_chunks, a.seed, a.data, a.holdout_frac)
         result = annotate(model_dir, docs, a.bound)
         print(json.dumps({"model_dir": model_dir, **result}, indent=1))
     return 0
 
-
-def documents_from_text(texts: Sequence[str], length: int) -> np.ndarray:
-    """Documents of exactly `length` tokens from texts (repeated to fill), BOS first: for tests."""
-    rows: List[np.ndarray] = []
-    for t in texts:
-        ids = np.array(tokenizer.encode(t), dtype=np.int64)
-        reps = -(-(length - 1) // len(ids))
-        rows.append(np.concatenate([[tokenizer.BOS], np.tile(ids, reps)[:length - 1]]))
-    return np.stack(rows)

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ARCHS, needs_ort, tiny_by_name
+from conftest import ARCHS, REPO, needs_ort, tiny_by_name
 from memstream_model import export, manifest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # rmt-one-lag: `"token_shift": true`, as the configs of older checkpoints say it, exports too

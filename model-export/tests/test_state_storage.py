@@ -5,8 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from conftest import needs_ort, tiny
-from memstream_model import export, manifest, state_storage
+import torch
+
+from conftest import REPO, needs_ort, tiny
+from memstream_model import export, manifest, state_storage, tokenizer
 
 THIRD = np.float32(1.0 / 3.0)  # not a float16: rounding moves it by about 1e-4
 
@@ -59,10 +61,21 @@ def test_stored_rounds_each_stream_unless_a_value_is_beyond_float16():
     assert odd[0, 0] == np.float32(np.float16(THIRD)) and np.isinf(odd[0, 1]) and np.isnan(odd[0, 2])
 
 
-def test_bits_of_logits_match_a_softmax():
-    logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.125, 0.125, 0.75]]]))
-    bits = state_storage.bits_of(logits, np.array([[0, 1]]))
+def test_bits_from_logits_match_a_softmax():
+    """A step graph without a token_bits output has its bits taken as export.token_bits takes them."""
+    logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.125, 0.125, 0.75]]], np.float32))
+    bits = export.token_bits(torch.from_numpy(logits), torch.tensor([[0, 1]]), torch.tensor([2])).numpy()
     assert np.allclose(bits, [[1.0, 3.0]])
+
+
+def documents_from_text(texts, length):
+    """Documents of exactly `length` tokens from texts (repeated to fill), BOS first."""
+    rows = []
+    for t in texts:
+        ids = np.array(tokenizer.encode(t), dtype=np.int64)
+        reps = -(-(length - 1) // len(ids))
+        rows.append(np.concatenate([[tokenizer.BOS], np.tile(ids, reps)[:length - 1]]))
+    return np.stack(rows)
 
 
 @needs_ort
@@ -70,7 +83,7 @@ def test_annotate_writes_a_manifest_that_validates(tmp_path):
     out = str(tmp_path / "model")
     m = tiny("rmt")
     man = export.export(m, out, {"seed": 0}, {"note": "test"}, with_golden=False)
-    docs = state_storage.documents_from_text(["the quick brown fox jumps over the lazy dog. "] * 2,
+    docs = documents_from_text(["the quick brown fox jumps over the lazy dog. "] * 2,
                                              8 * m.cfg.chunk_length)
     result = state_storage.annotate(out, docs)
     with open(os.path.join(out, "manifest.json")) as f:
@@ -96,23 +109,19 @@ def test_validate_rejects_an_unknown_storage_dtype(tmp_path):
     assert any("state_storage" in e for e in manifest.validate(out))
 
 
-COMMITTED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "models")
-
-
 @needs_ort
 @pytest.mark.parametrize("name", ["default", "fam", "infinity"])
 def test_a_committed_manifest_says_what_the_check_measures(name):
     """The committed `state_storage` is what the command computes now: a model exported again
     without running `state-storage` afterwards would keep a stale word here."""
-    model_dir = os.path.join(COMMITTED, name)
+    model_dir = os.path.join(REPO, "models", name)
     with open(os.path.join(model_dir, "manifest.json")) as f:
         m = json.load(f)
     committed = m["state_storage"]
     check = committed["float16_check"]
     try:
-        docs = state_storage.held_out_documents(m["training"]["data"], m["training"]["holdout_frac"],
-                                                check["documents"],
-                                                check["chunks_per_document"] * m["chunk_length"], seed=1)
+        docs = state_storage.documents(m, check["documents"], check["chunks_per_document"],
+                                          state_storage.SEED)
     except (FileNotFoundError, RuntimeError) as e:
         pytest.skip(f"the training corpus is not on this machine: {e}")
     result = state_storage.check(state_storage.ort_step(model_dir, m), state_storage.initial_state(model_dir, m),
