@@ -35,6 +35,7 @@ def row(r):
     thread = r.get("stream_thread_times") or {}
     # counted over the measured window where the result has it (since run P), not Streams' recent windows
     counts = r.get("stream_thread_counts") or {}
+    broker = broker_cores(groups)
     return {
         "absorbed_tokens_per_s": round(r["absorbed_tokens_per_s"]),
         "generated_tokens_per_s": round(r.get("generated_tokens_per_s") or 0),
@@ -52,9 +53,9 @@ def row(r):
         "seconds_p99_over_250ms": seconds_over(r.get("latency_by_second") or [], 250.0),
         "model_cores": groups["model threads"],
         "stream_thread_cores": groups["stream threads"],
-        "broker_cores": broker_cores(groups),
+        "broker_cores": broker,
         # the broker's CPU a chunk: what a commit and a chunk's records cost it (run R: the memory's bytes)
-        "broker_us_per_chunk": round(broker_cores(groups) / chunks * 1e6, 1) if chunks and broker_cores(groups) else None,
+        "broker_us_per_chunk": round(broker / chunks * 1e6, 1) if chunks and broker else None,
         "network_thread_cores": groups.get("kafka client network threads"),
         "stream_thread_us_per_chunk": round(groups["stream threads"] / chunks * 1e6, 1) if chunks else None,
         "ort_pool_cores": round(max(pools, 0.0), 3),
