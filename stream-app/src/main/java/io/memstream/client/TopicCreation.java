@@ -49,10 +49,7 @@ public final class TopicCreation {
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            List<String> waiting = leaderless(admin, names);
-            if (waiting.isEmpty()) {
-                waiting = notServed(admin, names);
-            }
+            List<String> waiting = waitingFor(admin, names);
             if (waiting.isEmpty()) {
                 return;
             }
@@ -63,11 +60,27 @@ public final class TopicCreation {
         }
     }
 
-    /** {@code names}, unless every partition's leader answered a ListOffsets request for it. */
-    private static List<String> notServed(Admin admin, List<String> names)
+    /**
+     * The topics of {@code names} not ready yet: those with a partition without a leader, or all of
+     * them while some leader does not answer a ListOffsets request for its partition.
+     */
+    private static List<String> waitingFor(Admin admin, List<String> names)
             throws InterruptedException, ExecutionException {
+        Collection<TopicDescription> topics;
+        try {
+            topics = admin.describeTopics(names).allTopicNames().get().values();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return names; // created, but not yet in this broker's metadata
+            }
+            throw e;
+        }
+        List<String> leaderless = topics.stream().filter(TopicCreation::lacksLeader).map(TopicDescription::name).toList();
+        if (!leaderless.isEmpty()) {
+            return leaderless;
+        }
         Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-        for (TopicDescription d : admin.describeTopics(names).allTopicNames().get().values()) {
+        for (TopicDescription d : topics) {
             d.partitions().forEach(p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
         }
         try {
@@ -76,19 +89,6 @@ public final class TopicCreation {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RetriableException) {
                 return names; // NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE: not yet
-            }
-            throw e;
-        }
-    }
-
-    private static List<String> leaderless(Admin admin, List<String> names)
-            throws InterruptedException, ExecutionException {
-        try {
-            return admin.describeTopics(names).allTopicNames().get().values().stream()
-                    .filter(TopicCreation::lacksLeader).map(TopicDescription::name).toList();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                return names; // created, but not yet in this broker's metadata
             }
             throw e;
         }
