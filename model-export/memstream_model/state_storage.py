@@ -30,7 +30,7 @@ FLOAT16_MAX = 65504.0
 # 3% of what the default model's memory is worth (2.763 bits per byte with the memory reset at
 # every chunk against 2.417 carried).
 BOUND_BPB = 0.01
-# The documents' draw: the committed manifests' figures come from it (tests/test_state_storage.py).
+# The documents' draw unless --seed says otherwise; the manifest records the one used.
 SEED = 1
 
 # A step: state tensors by name, tokens [B, L] and lengths [B] in; the next state by name and the
@@ -118,27 +118,36 @@ def initial_state(model_dir: str, manifest: dict) -> Dict[str, np.ndarray]:
             for s in manifest["state"]}
 
 
-def documents(manifest: dict, n_docs: int, doc_chunks: int, seed: int, corpus_spec: Optional[str] = None,
-              holdout_frac: Optional[float] = None) -> np.ndarray:
-    """Held-out documents of `doc_chunks` chunks, drawn as evaluate draws them, from the corpus the
-    manifest says the model was trained on (unless `corpus_spec`)."""
+def draw(manifest: dict, seed: int = SEED, corpus_spec: Optional[str] = None,
+         holdout_frac: Optional[float] = None) -> dict:
+    """Where the check's documents come from: the corpus and holdout the manifest says the model was
+    trained with (unless given), and the seed of the draw. The manifest records it with the figures,
+    so that anyone can draw the same documents and repeat the check."""
     training = manifest.get("training", {})
     spec = corpus_spec or training.get("data")
     if not spec:
         raise SystemExit(f"{manifest['model_id']}: no --data given and the manifest names no training corpus")
     frac = holdout_frac if holdout_frac is not None else training.get("holdout_frac", 0.05)
-    heldout = data.split(data.load_corpus(spec), frac).heldout
-    return evaluate.held_out_docs(heldout, n_docs, doc_chunks * manifest["chunk_length"], seed).numpy()
+    return {"data": spec, "holdout_frac": frac, "seed": seed}
 
 
-def annotate(model_dir: str, docs: np.ndarray, bound: float = BOUND_BPB) -> dict:
-    """Measures the model directory's step graph and writes `state_storage` into its manifest.
-    The fingerprint covers the graphs and initial states only, so it stays as it was."""
+def documents(manifest: dict, n_docs: int, doc_chunks: int, drawn: dict) -> np.ndarray:
+    """Held-out documents of `doc_chunks` chunks, drawn as evaluate draws them, from `drawn` (see `draw`)."""
+    heldout = data.split(data.load_corpus(drawn["data"]), drawn["holdout_frac"]).heldout
+    return evaluate.held_out_docs(heldout, n_docs, doc_chunks * manifest["chunk_length"], drawn["seed"]).numpy()
+
+
+def annotate(model_dir: str, docs: np.ndarray, bound: float = BOUND_BPB, drawn: Optional[dict] = None) -> dict:
+    """Measures the model directory's step graph and writes `state_storage` into its manifest, with
+    where the documents came from (`drawn`, when they came from `draw`). The fingerprint covers the
+    graphs and initial states only, so it stays as it was."""
     path = os.path.join(model_dir, "manifest.json")
     with open(path) as f:
         manifest = json.load(f)
     result = check(ort_step(model_dir, manifest), initial_state(model_dir, manifest), docs,
                    manifest["chunk_length"], bound)
+    if drawn is not None:
+        result["float16_check"]["documents_from"] = drawn
     manifest["state_storage"] = result
     with open(path, "w") as f:
         json.dump(manifest, f, indent=2)
@@ -160,8 +169,8 @@ def main(a) -> int:
     for model_dir in a.model_dir:
         with open(os.path.join(model_dir, "manifest.json")) as f:
             m = json.load(f)
-        docs = documents(m, a.docs, a.doc_chunks, a.seed, a.data, a.holdout_frac)
-        result = annotate(model_dir, docs, a.bound)
+        drawn = draw(m, a.seed, a.data, a.holdout_frac)
+        result = annotate(model_dir, docs=documents(m, a.docs, a.doc_chunks, drawn), bound=a.bound, drawn=drawn)
         print(json.dumps({"model_dir": model_dir, **result}, indent=1))
     return 0
 

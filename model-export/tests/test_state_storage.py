@@ -121,7 +121,7 @@ def test_a_committed_manifest_says_what_the_check_measures(name):
     check = committed["float16_check"]
     try:
         docs = state_storage.documents(m, check["documents"], check["chunks_per_document"],
-                                          state_storage.SEED)
+                                       check["documents_from"])
     except (FileNotFoundError, RuntimeError) as e:
         pytest.skip(f"the training corpus is not on this machine: {e}")
     result = state_storage.check(state_storage.ort_step(model_dir, m), state_storage.initial_state(model_dir, m),
