@@ -92,9 +92,17 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** SIGKILL on Linux: no shutdown, no flush; waits until the process is gone. */
     public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("broker pid " + process.pid() + " survived SIGKILL for 60 s");
+        kill(process);
+    }
+
+    /**
+     * Kills a child JVM as a crash would (SIGKILL on Linux: no shutdown hook, no commit, no
+     * leave-group) and waits until it is gone; the crash tests kill their instances with it too.
+     */
+    public static void kill(Process p) throws InterruptedException {
+        p.destroyForcibly();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("pid " + p.pid() + " survived SIGKILL for 60 s");
         }
     }
 

@@ -62,13 +62,6 @@ final class ChildJvms {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
-    static void kill(Process p) throws InterruptedException {
-        p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no commit, no leave-group
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("pid " + p.pid() + " survived SIGKILL for 60 s");
-        }
-    }
-
     /**
      * A one-node KRaft broker in its own JVM, with the children's logging, on ports fixed for its life:
      * killed and started again on the same data ({@link BrokerProcess}). {@code overrides}: server
@@ -128,7 +121,7 @@ final class ChildJvms {
         }
 
         void kill() throws InterruptedException {
-            ChildJvms.kill(process);
+            BrokerProcess.kill(process);
         }
 
         Path log() {
@@ -150,7 +143,7 @@ final class ChildJvms {
             if (process != null && process.isAlive()) {
                 process.destroy();
                 if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    ChildJvms.kill(process);
+                    BrokerProcess.kill(process);
                 }
             }
         }
