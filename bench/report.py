@@ -297,7 +297,7 @@ def e2e_row(d):
                         # before state.dtype=auto the default stored float32, and run-all ran float16 beside it
                         ("e2e_batch32_warm_fp16.json", "float16 state, warm"),
                         ("e2e_batch32_warm_fp32.json", "float32 state, warm"), ("e2e_tuned.json", "tuned"),
-                        ("e2e_batch1.json", "batch.max.size=1"),
+                        ("e2e_batch1.json", "batch.max.size=1"), ("e2e_batch1_warm.json", "batch.max.size=1, warm"),
                         ("e2e_batch32_gen.json", "defaults, generating"),
                         ("e2e_batch32_gen_warm.json", "defaults, generating, warm")):
         runs = with_repeats(d, name)
@@ -405,7 +405,7 @@ def main(d):
     rs = [x for x in (load(d, n) for n in ("ort_options.json", "ort_options_global_spin.json", "ort_options_global_nospin.json")) if x]
     if rs:
         parts.append(ort(rs))
-    names = ["e2e_batch1", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak",
+    names = ["e2e_batch1", "e2e_batch1_warm", "e2e_batch32", "e2e_batch1_gen", "e2e_batch32_gen", "e2e_paced_half_peak",
              "e2e_paced_half_peak_repeat", "e2e_paced_half_peak_one_warmup_chunk", "e2e_2threads",
              "e2e_2threads_merge", "e2e_tuned", "e2e_tuned_gen", "e2e_batch32_warm", "e2e_batch32_warm_fp16",
              "e2e_batch32_warm_fp32",

@@ -52,6 +52,9 @@ ahead=(--streams 256 --chunks 48)
 # The same, warm: the processor absorbs warm-up streams for 30 s first, as the engine alone it is compared
 # with warms up before it is timed (bench/jit-tiers.sh: how long the JIT keeps compiling after a start).
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_warm.json"
+# At batch 1 the start costs more of the run: the broker spent 166-225 us a chunk in cold runs against
+# 116-120 warm (docs/performance-runs.md, "Run T").
+"${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=1 --out "$out/e2e_batch1_warm.json"
 # The same with float32 state: state.dtype=auto, the default, stores the default model's state as
 # float16, as its manifest says it may (half the changelog bytes, which the broker on these cores pays
 # for: docs/performance-runs.md, "Run R"); this is what a model that must keep float32 pays.

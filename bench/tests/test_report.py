@@ -167,3 +167,12 @@ def test_the_median_of_an_even_number_of_runs_prints_as_a_ratio(tmp_path):
     write(d, "e2e_batch32_repeat1.json", e2e(32, 31.9, steady=0.78, whole=0.78))
     end_to_end = row(report.targets(d), "end-to-end")
     assert "whole run 0.752 (median of 0.723, 0.78)" in end_to_end, end_to_end
+
+
+def test_the_warm_batch_one_run_is_judged_beside_the_cold_one(tmp_path):
+    d = str(tmp_path)
+    write(d, "e2e_batch1.json", e2e(1, 1.0, steady=0.72, whole=0.7))
+    write(d, "e2e_batch1_warm.json", e2e(1, 1.0, steady=0.84, whole=0.82))
+    end_to_end = row(report.targets(d), "end-to-end")
+    assert "batch.max.size=1: steady 0.72, whole run 0.7 (formed batch 1), **no** steady" in end_to_end, end_to_end
+    assert "batch.max.size=1, warm: steady 0.84, whole run 0.82 (formed batch 1), yes steady, yes whole" in end_to_end
