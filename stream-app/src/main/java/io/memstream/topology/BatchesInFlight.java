@@ -29,11 +29,25 @@ final class BatchesInFlight {
      * and a worker that finishes a small batch finds the next one queued instead of waiting for the
      * stream thread to apply a result and prepare another (at {@code batch.max.size=1} without
      * generation: four batches instead of two, and 1.14-1.53x the absorbed tokens/s in three
-     * alternating rounds, {@code bench/results/inflight-slots}; three per slot gained nothing more).
+     * alternating rounds, {@code bench/results/inflight-slots}).
      */
     static final int BATCHES_PER_SLOT = 2;
+    /**
+     * A small step (at most {@link #SMALL_STEP_MAX_ROWS} rows, not split) without generation takes two
+     * thirds of a slot, so that a task holds three of them per slot. At one row they take about 1.3 ms
+     * each on this machine's cores, and two per worker ran out while the stream thread committed (nine
+     * times a second at {@code commit.interval.ms=100}, several milliseconds each): warm at batch 1
+     * the process left 0.11-0.12 of the 2 cores idle. With three, in three
+     * alternating rounds, the model's threads got 1.51-1.56 cores against 1.43-1.51 and the process
+     * 1.90-1.93 against 1.88-1.89 (docs/performance-runs.md, "Run T"). Cold, the compilers take that
+     * time anyway (run O: no gain). Steps of more rows and generations, which last far longer than
+     * a commit, keep two per slot: a third would add its whole time to every chunk's latency.
+     */
+    private static final int THIRDS = 3;
+    private static final int SMALL_STEP_THIRDS = 2;
+    static final int SMALL_STEP_MAX_ROWS = 4;
 
-    private record InFlight(BatchStep.Prepared batch, BatchStep.Running running, int slots) {
+    private record InFlight(BatchStep.Prepared batch, BatchStep.Running running, int thirds) {
         CompletableFuture<BatchStep.Computed> result() {
             return running.result();
         }
@@ -45,7 +59,8 @@ final class BatchesInFlight {
     private final Set<String> busy = new HashSet<>();
     /** Read on every drain, so once per record: one view, not a new one per call. */
     private final Set<String> busyView = Collections.unmodifiableSet(busy);
-    private int slotsUsed;
+    /** The worker slots the batches with the model take, in thirds of a slot. */
+    private int thirdsUsed;
 
     BatchesInFlight(BatchStep step, ModelRuntime runtime) {
         this.step = step;
@@ -62,7 +77,7 @@ final class BatchesInFlight {
     }
 
     boolean isFull() {
-        return slotsUsed >= BATCHES_PER_SLOT * runtime.modelWorkers();
+        return thirdsUsed >= BATCHES_PER_SLOT * THIRDS * runtime.modelWorkers();
     }
 
     /** Hands a batch to the calling (stream) thread's step parts and model workers. */
@@ -70,11 +85,13 @@ final class BatchesInFlight {
         ModelSession session = runtime.sessionForCurrentThread();
         BatchStep.Running running = step.start(batch, session, runtime.workerForCurrentThread());
         int workers = runtime.modelWorkers();
-        int slots = Math.min(workers, (session.splitsStep(batch.tokens().length) ? workers : 1)
-                + (running.generates() ? 1 : 0));
+        boolean split = session.splitsStep(batch.tokens().length);
+        boolean small = !split && !running.generates() && batch.tokens().length <= SMALL_STEP_MAX_ROWS;
+        int thirds = small ? SMALL_STEP_THIRDS
+                : THIRDS * Math.min(workers, (split ? workers : 1) + (running.generates() ? 1 : 0));
         busy.addAll(batch.streamIds());
-        batches.add(new InFlight(batch, running, slots));
-        slotsUsed += slots;
+        batches.add(new InFlight(batch, running, thirds));
+        thirdsUsed += thirds;
     }
 
     /** Applies the batches the worker has finished, oldest first, without waiting. */
@@ -87,7 +104,7 @@ final class BatchesInFlight {
     /** Waits for the oldest batch and applies it. A failed model call throws. */
     void applyOldest() {
         InFlight f = batches.poll();
-        slotsUsed -= f.slots();
+        thirdsUsed -= f.thirds();
         f.batch().streamIds().forEach(busy::remove);
         BatchStep.Computed computed;
         try {
@@ -121,6 +138,6 @@ final class BatchesInFlight {
         }
         batches.clear();
         busy.clear();
-        slotsUsed = 0;
+        thirdsUsed = 0;
     }
 }

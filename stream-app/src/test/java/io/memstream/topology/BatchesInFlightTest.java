@@ -20,13 +20,13 @@ import org.junit.jupiter.api.Test;
 /**
  * How many batches one task keeps with the model under batch.overlap: one running and one waiting
  * per worker slot, where a split step takes every step part's slot and a smaller step one model
- * worker's, and a generation one more. With two model threads: four single-row batches, two
- * generating ones, two split ones.
+ * worker's, and a generation one more; a small step (a few rows) without generation two thirds of
+ * a slot. With two model threads: six single-row batches, two generating ones, two split ones.
  */
 class BatchesInFlightTest {
 
     @Test
-    void aTaskKeepsTwoSmallBatchesPerModelWorkerAndTwoGeneratingOrSplitOnes() throws Exception {
+    void aTaskKeepsThreeSmallBatchesPerModelWorkerAndTwoGeneratingOrSplitOnes() throws Exception {
         try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
                 DeviceChoice.CPU, 2)) {
             assertEquals(2, runtime.modelWorkers());
@@ -35,12 +35,12 @@ class BatchesInFlightTest {
                     r -> { }, System::currentTimeMillis, false, 32);
             BatchesInFlight inFlight = new BatchesInFlight(step, runtime);
 
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 6; i++) {
                 assertFalse(inFlight.isFull(), "room for single-row batch " + i);
                 inFlight.start(batch(runtime, "one-" + i, 1, false));
             }
-            assertTrue(inFlight.isFull(), "four single-row batches fill two workers' slots");
-            assertEquals(4, inFlight.busy().size());
+            assertTrue(inFlight.isFull(), "six single-row batches fill two workers' slots, three per slot");
+            assertEquals(6, inFlight.busy().size());
             inFlight.dropAll();
             assertFalse(inFlight.isFull());
             assertTrue(inFlight.busy().isEmpty());
@@ -57,6 +57,31 @@ class BatchesInFlightTest {
             assertFalse(inFlight.isFull(), "one split batch runs, another may wait");
             inFlight.start(batch(runtime, "split-b-", rows, false));
             assertTrue(inFlight.isFull(), "two split batches take every slot twice");
+            inFlight.dropAll();
+        }
+    }
+
+    @Test
+    void onOneModelThreadLargeBatchesKeepTwoPerSlotAndSmallOnesThree() throws Exception {
+        try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
+                DeviceChoice.CPU, 1)) {
+            assertEquals(1, runtime.modelWorkers());
+            BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
+                    r -> { }, System::currentTimeMillis, false, 32);
+            BatchesInFlight inFlight = new BatchesInFlight(step, runtime);
+            int rows = 32; // cut into pieces on the one thread, not parts
+            inFlight.start(batch(runtime, "large-a-", rows, false));
+            assertFalse(inFlight.isFull(), "one large batch runs, another may wait");
+            inFlight.start(batch(runtime, "large-b-", rows, false));
+            assertTrue(inFlight.isFull(), "a third batch of 32 would add its whole step to every chunk's wait");
+            inFlight.dropAll();
+
+            int small = BatchesInFlight.SMALL_STEP_MAX_ROWS;
+            for (int i = 0; i < 3; i++) {
+                assertFalse(inFlight.isFull(), "room for small batch " + i);
+                inFlight.start(batch(runtime, "small-" + i + "-", small, false));
+            }
+            assertTrue(inFlight.isFull(), "three small batches fill the one slot");
             inFlight.dropAll();
         }
     }
