@@ -37,9 +37,9 @@ final class BatchesInFlight {
      * thirds of a slot, so that a task holds three of them per slot. At one row they take about 1.3 ms
      * each on this machine's cores, and two per worker ran out while the stream thread committed (nine
      * times a second at {@code commit.interval.ms=100}, several milliseconds each): warm at batch 1
-     * the process left 0.11-0.12 of the 2 cores idle. With three, in three
-     * alternating rounds, the model's threads got 1.51-1.56 cores against 1.43-1.51 and the process
-     * 1.90-1.93 against 1.88-1.89 (docs/performance-runs.md, "Run T"). Cold, the compilers take that
+     * the process left 0.11-0.13 of the 2 cores idle. With three, in six alternating warm rounds the
+     * process used 1.90-1.93 cores against 1.88-1.89, and the model got 0.80 of the engine alone's
+     * cores at the median against 0.78 (docs/performance-runs.md, "Run T"). Cold, the compilers take that
      * time anyway (run O: no gain). Steps of more rows and generations, which last far longer than
      * a commit, keep two per slot: a third would add its whole time to every chunk's latency.
      */
