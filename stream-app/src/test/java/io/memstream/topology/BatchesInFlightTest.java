@@ -30,10 +30,7 @@ class BatchesInFlightTest {
         try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
                 DeviceChoice.CPU, 2)) {
             assertEquals(2, runtime.modelWorkers());
-            // start() touches no store: the batches are dropped, never applied.
-            BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
-                    r -> { }, System::currentTimeMillis, false, 32);
-            BatchesInFlight inFlight = new BatchesInFlight(step, runtime);
+            BatchesInFlight inFlight = inFlight(runtime);
 
             for (int i = 0; i < 6; i++) {
                 assertFalse(inFlight.isFull(), "room for single-row batch " + i);
@@ -66,9 +63,7 @@ class BatchesInFlightTest {
         try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
                 DeviceChoice.CPU, 1)) {
             assertEquals(1, runtime.modelWorkers());
-            BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
-                    r -> { }, System::currentTimeMillis, false, 32);
-            BatchesInFlight inFlight = new BatchesInFlight(step, runtime);
+            BatchesInFlight inFlight = inFlight(runtime);
             int rows = 32; // cut into pieces on the one thread, not parts
             inFlight.start(batch(runtime, "large-a-", rows, false));
             assertFalse(inFlight.isFull(), "one large batch runs, another may wait");
@@ -84,6 +79,13 @@ class BatchesInFlightTest {
             assertTrue(inFlight.isFull(), "three small batches fill the one slot");
             inFlight.dropAll();
         }
+    }
+
+    /** A task's batches with the model; start() touches no store: the batches are dropped, never applied. */
+    private static BatchesInFlight inFlight(ModelRuntime runtime) {
+        BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
+                r -> { }, System::currentTimeMillis, false, 32);
+        return new BatchesInFlight(step, runtime);
     }
 
     /**
