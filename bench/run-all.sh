@@ -52,8 +52,8 @@ ahead=(--streams 256 --chunks 48)
 # The same, warm: the processor absorbs warm-up streams for 30 s first, as the engine alone it is compared
 # with warms up before it is timed (bench/jit-tiers.sh: how long the JIT keeps compiling after a start).
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=32 --out "$out/e2e_batch32_warm.json"
-# At batch 1 the start costs more of the run: the broker spent 166-225 us a chunk in cold runs against
-# 116-120 warm (docs/performance-runs.md, "Run T").
+# The same at batch 1: cold, the model got 0.69-0.71 of the engine alone's cores, warm 0.76-0.78
+# (docs/performance-runs.md, "Run T", bench/results/run-t/warm-cold).
 "${java[@]}" e2e --engine-s 2 "${ahead[@]}" --ahead-warmup-s 30 -D batch.max.size=1 --out "$out/e2e_batch1_warm.json"
 # The same with float32 state: state.dtype=auto, the default, stores the default model's state as
 # float16, as its manifest says it may (half the changelog bytes, which the broker on these cores pays

@@ -39,9 +39,10 @@ final class BatchesInFlight {
      * times a second at {@code commit.interval.ms=100}, several milliseconds each): warm at batch 1
      * the process left 0.11-0.13 of the 2 cores idle. With three, in six alternating warm rounds the
      * process used 1.90-1.93 cores against 1.88-1.89, and the model got 0.80 of the engine alone's
-     * cores at the median against 0.78 (docs/performance-runs.md, "Run T"). Cold, the compilers take that
-     * time anyway (run O: no gain). Steps of more rows and generations, which last far longer than
-     * a commit, keep two per slot: a third would add its whole time to every chunk's latency.
+     * cores at the median against 0.78 (docs/performance-runs.md, "Run T"). Cold, where the compilers
+     * take much of that time, it gained little (1.36 model cores against 1.32-1.35 in two rounds; run O
+     * had seen nothing). Steps of more rows and generations, which last far longer than a commit, keep
+     * two per slot: a third would add its whole time to every chunk's latency.
      */
     private static final int THIRDS = 3;
     private static final int SMALL_STEP_THIRDS = 2;
