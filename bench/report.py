@@ -159,9 +159,9 @@ def e2e(results, title="### End to end (`memstream bench e2e`)"):
     out = [title, "",
            "| run | batch.max.size | model threads | stream threads | gen tokens | chunks/s | absorbed tokens/s | generated tokens/s | mean batch | "
            "latency p50 / p99 ms | e2e / engine at configured batch | e2e / engine at formed batch | "
-           "steady absorbed tokens/s | steady e2e / engine at formed batch | steady latency p50 / p99 ms | "
+           "steady absorbed tokens/s | steady e2e / engine at formed batch | start lag s | steady latency p50 / p99 ms | "
            "stream thread process / punctuate / poll / commit | cores: model threads / stream threads / broker / jit / process |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results:
         s = r["settings"]
         conf = r["ratios"].get(f"e2e_over_engine_batch_{s['batch_max_size']}")
@@ -177,6 +177,7 @@ def e2e(results, title="### End to end (`memstream bench e2e`)"):
                    f"{r['absorbed_tokens_per_s']:.0f} | {r['generated_tokens_per_s']:.0f} | {r['mean_batch_size']:.1f} | "
                    f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {conf} | {formed_ratio(r, False)} | "
                    f"{'' if steady_tps is None else f'{steady_tps:.0f}'} | {'' if steady_ratio is None else steady_ratio} | "
+                   f"{r.get('start_lag_s', '')} | "
                    f"{steady_latency(r)} | {thread_times(r)} | {cpu_cores(r)} |")
     out += [""] + [f"- {name}: {env_line(r)}" for name, r in results]
     return "\n".join(out)
@@ -309,7 +310,7 @@ def e2e_row(d):
             steady = median_of(steadies, ratio) if None not in steadies else None
             batch = statistics.median(r["mean_batch_size"] for r in runs)
             parts.append(f"{label}: steady {steady}, whole run {median_of(wholes, ratio)} (formed batch {batch:.0f}), "
-                         f"{met(steady_ok)} steady, {met(whole_ok)} whole{factors(runs)}")
+                         f"{met(steady_ok)} steady, {met(whole_ok)} whole{factors(runs)}{start_lag(runs)}")
             oks.append(steady_ok and whole_ok)
     return parts, oks
 
@@ -323,6 +324,16 @@ def factors(runs):
         return ""
     return (f" (the model had {statistics.median(share):.3g} of the engine alone's cores and absorbed "
             f"{statistics.median(per_core):.3g} of its tokens per core)")
+
+
+def start_lag(runs):
+    """The median seconds a run's start left it behind its own steady rate (results since run U carry
+    them), with the run's length: what the start cost, apart from the ratio it lowers."""
+    lags = [r["start_lag_s"] for r in runs if "start_lag_s" in r]
+    if not lags:
+        return ""
+    return (f"; its start cost {statistics.median(lags):.2g} s against its steady rate in a "
+            f"{statistics.median(r['seconds'] for r in runs):.0f}-s run")
 
 
 def engine_rows(d):

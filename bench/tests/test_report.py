@@ -176,3 +176,15 @@ def test_the_warm_batch_one_run_is_judged_beside_the_cold_one(tmp_path):
     end_to_end = row(report.targets(d), "end-to-end")
     assert "batch.max.size=1: steady 0.72, whole run 0.7 (formed batch 1), **no** steady" in end_to_end, end_to_end
     assert "batch.max.size=1, warm: steady 0.84, whole run 0.82 (formed batch 1), yes steady, yes whole" in end_to_end
+
+
+def test_the_start_lag_is_the_median_of_the_runs_beside_their_length(tmp_path):
+    d = str(tmp_path)
+    for i, (lag, seconds) in enumerate([(1.4, 44.0), (0.9, 47.0), (1.1, 52.0)]):
+        r = e2e(32, 31.9, steady=0.82, whole=0.81)
+        r.update({"start_lag_s": lag, "seconds": seconds})
+        write(d, "e2e_batch32.json" if i == 0 else f"e2e_batch32_repeat{i}.json", r)
+    write(d, "e2e_batch1.json", e2e(1, 1.0, steady=0.8, whole=0.8))  # an older result: no start lag
+    end_to_end = row(report.targets(d), "end-to-end")
+    assert "; its start cost 1.1 s against its steady rate in a 47-s run" in end_to_end, end_to_end
+    assert end_to_end.count("its start cost") == 1

@@ -35,7 +35,7 @@ record CommittedOutputs(long[] arrivalNanos, double[] latencyMillis, List<Contin
         m.put("tokens_generated", generated);
         m.put("generated_tokens_per_s", Timings.round(generated / seconds));
         m.put("mean_batch_size", Timings.round(meanBatch));
-        m.putAll(steady(absorbed / (double) Math.max(1, n)));
+        m.putAll(steady(start, absorbed / (double) Math.max(1, n)));
         m.put("latency_p50_ms", Timings.round(latency.quantile(0.5)));
         m.put("latency_p99_ms", Timings.round(latency.quantile(0.99)));
         m.put("latency_max_ms", Timings.round(latency.quantile(1.0)));
@@ -87,8 +87,13 @@ record CommittedOutputs(long[] arrivalNanos, double[] latencyMillis, List<Contin
      * middle of the run, without the start (first fetches, JIT compilation, ONNX Runtime's first
      * call at each batch shape) and the tail (the last, partly filled batches). The engine-alone
      * figures it is compared with also leave out their warm-up.
+     *
+     * <p>{@code start_lag_s}: how far the run was behind its own steady rate when the 10th percentile
+     * output arrived (seconds since {@code start}, less the time that many outputs take at the steady
+     * rate). What a start costs, in seconds, apart from the throughput: a run's whole-run ratio falls
+     * with it as the run gets shorter, and the steady ratio does not.
      */
-    private Map<String, Object> steady(double tokensPerOutput) {
+    Map<String, Object> steady(long start, double tokensPerOutput) {
         long[] sorted = arrivalNanos.clone();
         Arrays.sort(sorted);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -103,6 +108,7 @@ record CommittedOutputs(long[] arrivalNanos, double[] latencyMillis, List<Contin
         m.put("steady_seconds", Timings.round(seconds));
         m.put("steady_chunks_per_s", Timings.round(intervals / seconds));
         m.put("steady_absorbed_tokens_per_s", Timings.round(intervals * tokensPerOutput / seconds));
+        m.put("start_lag_s", Timings.round((sorted[lo] - start) / 1e9 - lo * seconds / intervals));
         // latency of the same middle outputs (arrays are in arrival order): no start-up queueing
         Timings latency = Timings.of(Arrays.copyOfRange(latencyMillis, lo, hi));
         m.put("steady_latency_p50_ms", Timings.round(latency.quantile(0.5)));
