@@ -188,3 +188,11 @@ def test_the_start_lag_is_the_median_of_the_runs_beside_their_length(tmp_path):
     end_to_end = row(report.targets(d), "end-to-end")
     assert "; its start cost 1.1 s against its steady rate in a 47-s run" in end_to_end, end_to_end
     assert end_to_end.count("its start cost") == 1
+
+
+def test_every_end_to_end_result_run_all_writes_is_in_the_report():
+    import re
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "run-all.sh")) as f:
+        written = set(re.findall(r'\$out/(e2e_\w+)\.json', f.read()))
+    assert "e2e_batch1_warm" in written, written
+    assert written <= {name for name, _ in report.E2E_RUNS}, written - {name for name, _ in report.E2E_RUNS}

@@ -126,7 +126,7 @@ def draw(manifest: dict, seed: int = SEED, corpus_spec: Optional[str] = None,
     training = manifest.get("training", {})
     spec = corpus_spec or training.get("data")
     if not spec:
-        raise SystemExit(f"{manifest['model_id']}: no --data given and the manifest names no training corpus")
+        raise ValueError(f"{manifest['model_id']}: no --data given and the manifest names no training corpus")
     frac = holdout_frac if holdout_frac is not None else training.get("holdout_frac", 0.05)
     return {"data": spec, "holdout_frac": frac, "seed": seed}
 
@@ -169,7 +169,10 @@ def main(a) -> int:
     for model_dir in a.model_dir:
         with open(os.path.join(model_dir, "manifest.json")) as f:
             m = json.load(f)
-        drawn = draw(m, a.seed, a.data, a.holdout_frac)
+        try:
+            drawn = draw(m, a.seed, a.data, a.holdout_frac)
+        except ValueError as e:
+            raise SystemExit(str(e))
         result = annotate(model_dir, docs=documents(m, a.docs, a.doc_chunks, drawn), bound=a.bound, drawn=drawn)
         print(json.dumps({"model_dir": model_dir, **result}, indent=1))
     return 0

@@ -131,3 +131,11 @@ def test_a_committed_manifest_says_what_the_check_measures(name):
     assert result["float16_check"]["max_abs_difference_per_chunk"] == pytest.approx(
         check["max_abs_difference_per_chunk"], rel=0.2)
     assert result["float16_check"]["bits_per_byte_float32"] == pytest.approx(check["bits_per_byte_float32"], rel=1e-5)
+
+
+def test_the_documents_come_from_the_training_corpus_unless_given():
+    trained = {"model_id": "m", "training": {"data": "corpus:a", "holdout_frac": 0.1}}
+    assert state_storage.draw(trained, seed=7) == {"data": "corpus:a", "holdout_frac": 0.1, "seed": 7}
+    assert state_storage.draw(trained, seed=7, corpus_spec="corpus:b")["data"] == "corpus:b"
+    with pytest.raises(ValueError, match="names no training corpus"):
+        state_storage.draw({"model_id": "m"})
