@@ -46,9 +46,9 @@ fi
 # 3. End to end: per-record (batch 1) against batched, without and with generation; latency at a fixed
 # rate. Runs published ahead read 12,288 chunks (256 streams x 48), so the steady middle of the run
 # (10th-90th percentile outputs) is past the start and most of the JIT compilation of Kafka's code.
-# The cold runs the targets are judged on drain a backlog of 45-60 s instead: a start costs 1-1.5 s
-# behind the run's own steady rate (each result's start_lag_s), which was a sixth of a 12,288-chunk run
-# (docs/performance-runs.md, "Run U"). The start's cost is reported apart, in seconds, not hidden.
+# The cold runs the targets are judged on drain a backlog of 37-58 s instead (61,440 chunks): a start
+# costs 0.5-1.8 s behind the run's own steady rate (each result's start_lag_s), against the 8-12 s a
+# 12,288-chunk run lasts (docs/performance-runs.md, "Run U"). The start's cost is reported apart.
 ahead=(--streams 256 --chunks 48)
 backlog=(--streams 256 --chunks 240)
 "${java[@]}" e2e --engine-s 2 "${backlog[@]}" -D batch.max.size=1 --out "$out/e2e_batch1.json"
@@ -67,7 +67,7 @@ backlog=(--streams 256 --chunks 240)
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 128 --new-tokens 32 -D batch.max.size=1 --out "$out/e2e_batch1_gen.json"
 # Generating, batched: 96 chunks a stream for the warm and tuned runs (at 32 the batched run lasted 5-7 s,
 # mostly its start, and three identical runs spread 0.62-0.87, run L; at 96 they took 14-16 s,
-# docs/performance-runs.md, "Run M"); the cold one drains 384, about 50 s, as the cold runs above.
+# docs/performance-runs.md, "Run M"); the cold one drains 384, 46-56 s, as the cold runs above.
 gen=(--streams 64 --chunks 96 --new-tokens 32)
 "${java[@]}" e2e --engine-s 2 --streams 64 --chunks 384 --new-tokens 32 -D batch.max.size=32 --out "$out/e2e_batch32_gen.json"
 # The same, warm, as the batched run above: the generating runs started cold, the compilers took 0.08 of
