@@ -33,19 +33,19 @@ final class BatchesInFlight {
      */
     static final int BATCHES_PER_SLOT = 2;
     /**
-     * A small step (at most {@link #SMALL_STEP_MAX_ROWS} rows, not split) without generation takes two
-     * thirds of a slot, so that a task holds three of them per slot. At one row they take about 1.3 ms
-     * each on this machine's cores, and two per worker ran out while the stream thread committed (nine
-     * times a second at {@code commit.interval.ms=100}, several milliseconds each): warm at batch 1
-     * the process left 0.11-0.13 of the 2 cores idle. With three, in six alternating warm rounds the
-     * process used 1.90-1.93 cores against 1.88-1.89, and the model got 0.80 of the engine alone's
-     * cores at the median against 0.78 (docs/performance-runs.md, "Run T"). Cold, where the compilers
-     * take much of that time, it gained little (1.36 model cores against 1.32-1.35 in two rounds; run O
-     * had seen nothing). Steps of more rows and generations, which last far longer than a commit, keep
-     * two per slot: a third would add its whole time to every chunk's latency.
+     * A small step (at most {@link #SMALL_STEP_MAX_ROWS} rows, not split) without generation takes a
+     * third of a slot, so that a task holds six of them per model worker (its two slots' worth). At
+     * one row they take about 1.3 ms each on this machine's cores, and the workers ran out of them
+     * while the stream thread committed (nine times a second at {@code commit.interval.ms=100},
+     * several milliseconds each). Two per worker left 0.11-0.13 of the 2 cores idle warm at batch 1;
+     * three gave the process 1.90-1.93 cores against 1.88-1.89 (docs/performance-runs.md, "Run T");
+     * six gave the model 1.546-1.596 cores against 1.492-1.556 in every one of five alternating rounds,
+     * three warm and two cold ("Run U", bench/results/run-u/six-per-slot). A single-row chunk then waits
+     * behind at most five others on its worker, under 10 ms. Steps of more rows and generations, which last far
+     * longer than a commit, keep two per slot: a third would add its whole time to every chunk's latency.
      */
     private static final int THIRDS = 3;
-    private static final int SMALL_STEP_THIRDS = 2;
+    private static final int SMALL_STEP_THIRDS = 1;
     static final int SMALL_STEP_MAX_ROWS = 4;
 
     private record InFlight(BatchStep.Prepared batch, BatchStep.Running running, int thirds) {

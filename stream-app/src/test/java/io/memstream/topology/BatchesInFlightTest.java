@@ -20,24 +20,24 @@ import org.junit.jupiter.api.Test;
 /**
  * How many batches one task keeps with the model under batch.overlap: one running and one waiting
  * per worker slot, where a split step takes every step part's slot and a smaller step one model
- * worker's, and a generation one more; a small step (a few rows) without generation two thirds of
- * a slot. With two model threads: six single-row batches, two generating ones, two split ones.
+ * worker's, and a generation one more; a small step (a few rows) without generation a third of a
+ * slot. With two model threads: twelve single-row batches, two generating ones, two split ones.
  */
 class BatchesInFlightTest {
 
     @Test
-    void aTaskKeepsThreeSmallBatchesPerModelWorkerAndTwoGeneratingOrSplitOnes() throws Exception {
+    void aTaskKeepsSixSmallBatchesPerModelWorkerAndTwoGeneratingOrSplitOnes() throws Exception {
         try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
                 DeviceChoice.CPU, 2)) {
             assertEquals(2, runtime.modelWorkers());
             BatchesInFlight inFlight = inFlight(runtime);
 
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 12; i++) {
                 assertFalse(inFlight.isFull(), "room for single-row batch " + i);
                 inFlight.start(batch(runtime, "one-" + i, 1, false));
             }
-            assertTrue(inFlight.isFull(), "six single-row batches fill two workers' slots, three per slot");
-            assertEquals(6, inFlight.busy().size());
+            assertTrue(inFlight.isFull(), "twelve single-row batches fill two workers' slots, six per worker");
+            assertEquals(12, inFlight.busy().size());
             inFlight.dropAll();
             assertFalse(inFlight.isFull());
             assertTrue(inFlight.busy().isEmpty());
@@ -59,7 +59,7 @@ class BatchesInFlightTest {
     }
 
     @Test
-    void onOneModelThreadLargeBatchesKeepTwoPerSlotAndSmallOnesThree() throws Exception {
+    void onOneModelThreadLargeBatchesKeepTwoAndSmallOnesSix() throws Exception {
         try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
                 DeviceChoice.CPU, 1)) {
             assertEquals(1, runtime.modelWorkers());
@@ -72,11 +72,11 @@ class BatchesInFlightTest {
             inFlight.dropAll();
 
             int small = BatchesInFlight.SMALL_STEP_MAX_ROWS;
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 6; i++) {
                 assertFalse(inFlight.isFull(), "room for small batch " + i);
                 inFlight.start(batch(runtime, "small-" + i + "-", small, false));
             }
-            assertTrue(inFlight.isFull(), "three small batches fill the one slot");
+            assertTrue(inFlight.isFull(), "six small batches fill the one worker");
             inFlight.dropAll();
         }
     }
