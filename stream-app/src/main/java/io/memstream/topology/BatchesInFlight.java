@@ -40,9 +40,10 @@ final class BatchesInFlight {
      * several milliseconds each). Two per worker left 0.11-0.13 of the 2 cores idle warm at batch 1;
      * three gave the process 1.90-1.93 cores against 1.88-1.89 (docs/performance-runs.md, "Run T");
      * six gave the model 1.546-1.596 cores against 1.492-1.556 in every one of five alternating rounds,
-     * three warm and two cold ("Run U", bench/results/run-u/six-per-slot). A single-row chunk then waits
-     * behind at most five others on its worker, under 10 ms. Steps of more rows and generations, which last far
-     * longer than a commit, keep two per slot: a third would add its whole time to every chunk's latency.
+     * three warm and two cold ("Run U", bench/results/run-u/six-per-slot). A single-row chunk then
+     * waits behind at most five others on its worker, under 10 ms. Steps of more rows and generations,
+     * which last far longer than a commit, keep two per slot: a third would add its whole time to every
+     * chunk's latency.
      */
     private static final int THIRDS = 3;
     private static final int SMALL_STEP_THIRDS = 1;
