@@ -47,7 +47,7 @@ fi
 # rate. Runs published ahead read 12,288 chunks (256 streams x 48), so the steady middle of the run
 # (10th-90th percentile outputs) is past the start and most of the JIT compilation of Kafka's code.
 # The cold runs the targets are judged on drain a backlog of 37-58 s instead (61,440 chunks): a start
-# costs 0.5-1.8 s behind the run's own steady rate (each result's start_lag_s), against the 8-12 s a
+# costs 0.4-1.8 s behind the run's own steady rate (each result's start_lag_s), against the 8-12 s a
 # 12,288-chunk run lasts (docs/performance-runs.md, "Run U"). The start's cost is reported apart.
 ahead=(--streams 256 --chunks 48)
 backlog=(--streams 256 --chunks 240)
