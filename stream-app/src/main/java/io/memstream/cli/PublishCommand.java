@@ -1,8 +1,10 @@
 package io.memstream.cli;
 
 import io.memstream.client.ChunkProducer;
+import io.memstream.client.ClientConfigs;
 import io.memstream.client.DocumentInputs;
 import io.memstream.client.TextChunker;
+import io.memstream.client.TopicCreation;
 import io.memstream.config.MemstreamConfig;
 import io.memstream.schema.GenerateRequest;
 import io.memstream.schema.TokenChunk;
@@ -10,9 +12,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -119,6 +123,7 @@ final class PublishCommand implements Callable<Integer> {
             totalBytes += chunks.stream().mapToLong(PublishCommand::textBytes).sum();
         }
         PrintWriter out = spec.commandLine().getOut();
+        awaitServing(config.registryConfigs(), topic);
         PublishProgress shown = PublishProgress.create(progress, out, spec.commandLine().getErr(), totalBytes, totalChunks);
         try (ChunkProducer producer = new ChunkProducer(config.registryConfigs(), topic)) {
             List<Future<RecordMetadata>> acks = new ArrayList<>();
@@ -149,6 +154,17 @@ final class PublishCommand implements Callable<Integer> {
                 PublishProgress.size(totalBytes), shown.seconds());
         out.flush();
         return 0;
+    }
+
+    /**
+     * Returns once every partition of {@code topic}, if it exists, has a leader that serves it: an
+     * idempotent producer writing to a topic created moments before could otherwise have its first
+     * batch refused and the batches after it failed as out of order (KAFKA-15591; TopicCreation).
+     */
+    private static void awaitServing(Map<String, Object> clientConfigs, String topic) throws Exception {
+        try (Admin admin = Admin.create(ClientConfigs.admin(clientConfigs))) {
+            TopicCreation.awaitServingIfExists(admin, topic);
+        }
     }
 
     private GenerateRequest generateRequest() {

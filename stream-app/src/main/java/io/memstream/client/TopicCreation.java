@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates topics and returns once every partition's leader serves it, so that a producer can write
@@ -25,12 +26,14 @@ import org.apache.kafka.common.errors.RetriableException;
  * same failure, once, in a CI run of 2026-12-07), so the wait ends when the leader answers a
  * ListOffsets request for every partition, which it serves from the partition itself, as it does
  * a produce. Used by the embedded demo, the benchmark and the tests; memstream never creates user
- * topics in {@code run}.
+ * topics in {@code run}. {@code publish} waits the same way for the topic it writes to
+ * ({@link #awaitServingIfExists}), which someone may have created moments before.
  */
 public final class TopicCreation {
 
     private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration UNKNOWN_GRACE = Duration.ofMillis(500);
 
     private TopicCreation() {
     }
@@ -39,6 +42,38 @@ public final class TopicCreation {
             throws InterruptedException, ExecutionException, TimeoutException {
         admin.createTopics(topics).all().get();
         awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), LEADER_TIMEOUT);
+    }
+
+    /**
+     * If the topic {@code name} exists, waits until each of its partitions has a leader that serves it,
+     * so that a producer can write to a topic created moments before, and returns true. Returns false
+     * for a topic the cluster still does not know after half a second (a topic created moments
+     * before reaches the broker's metadata within milliseconds): that is left to the producer, which a
+     * broker with {@code auto.create.topics.enable} answers by creating it, and any other by its own error.
+     */
+    public static boolean awaitServingIfExists(Admin admin, String name)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + UNKNOWN_GRACE.toNanos();
+        while (!exists(admin, name)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+        awaitLeaders(admin, List.of(name), LEADER_TIMEOUT);
+        return true;
+    }
+
+    private static boolean exists(Admin admin, String name) throws InterruptedException, ExecutionException {
+        try {
+            admin.describeTopics(List.of(name)).allTopicNames().get();
+            return true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /**
@@ -70,7 +105,7 @@ public final class TopicCreation {
         try {
             topics = admin.describeTopics(names).allTopicNames().get().values();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 return names; // created, but not yet in this broker's metadata
             }
             throw e;

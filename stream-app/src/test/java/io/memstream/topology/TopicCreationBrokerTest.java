@@ -1,20 +1,24 @@
 package io.memstream.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.memstream.client.TopicCreation;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,6 +49,23 @@ class TopicCreationBrokerTest {
             p.flush();
             assertEquals(10, p.send(new ProducerRecord<>("led-a", 5, "k", "last")).get().offset(),
                     "partition 5 holds the ten records sent to it before");
+        }
+    }
+
+    @Test
+    void anExistingTopicIsServedOnReturnAndAnUnknownOneIsLeftAlone() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            // Created by someone else moments before: accepted by the controller, not necessarily led yet.
+            admin.createTopics(List.of(new NewTopic("just-created", 4, (short) 1))).all().get();
+            assertTrue(TopicCreation.awaitServingIfExists(admin, "just-created"));
+            Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+            for (int p = 0; p < 4; p++) {
+                ends.put(new TopicPartition("just-created", p), OffsetSpec.latest());
+            }
+            assertEquals(4, admin.listOffsets(ends).all().get().size(), "every partition's leader answers at once");
+
+            assertFalse(TopicCreation.awaitServingIfExists(admin, "nobody-created"));
+            assertFalse(admin.listTopics().names().get().contains("nobody-created"), "asking does not create it");
         }
     }
 
