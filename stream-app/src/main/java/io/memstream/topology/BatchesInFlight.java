@@ -79,7 +79,11 @@ final class BatchesInFlight {
     }
 
     boolean isFull() {
-        return thirdsUsed >= BATCHES_PER_SLOT * THIRDS * runtime.modelWorkers();
+        return thirdsUsed >= capacityThirds();
+    }
+
+    private int capacityThirds() {
+        return BATCHES_PER_SLOT * THIRDS * runtime.modelWorkers();
     }
 
     /** Hands a batch to the calling (stream) thread's step parts and model workers. */
@@ -101,6 +105,48 @@ final class BatchesInFlight {
         while (!batches.isEmpty() && batches.peek().result().isDone()) {
             applyOldest();
         }
+    }
+
+    /**
+     * Makes room when the task's slots are full: waits until the oldest batches holding a third of
+     * them are done, then applies every finished batch, oldest first (at least the oldest). Waiting
+     * for one batch at a time put the stream thread to sleep and woke it once per batch, at batch 1
+     * once per chunk, where its CPU per chunk was about twice what it is at batch 32
+     * (docs/performance-runs.md, "Run V"); this wakes it once per few small batches, and leaves
+     * the other two thirds queued for the model. A batch of more rows takes a third on its own, so
+     * there this is waiting for the oldest, as before. A failed model call throws.
+     */
+    void applyOldestThird() {
+        awaitOldestThird();
+        int before = batches.size();
+        applyFinished();
+        if (batches.size() == before) {
+            applyOldest(); // the oldest is still running while a younger one finished
+        }
+    }
+
+    /** Waits, without applying anything, until the oldest batches holding a third of the slots are done. */
+    void awaitOldestThird() {
+        int thirds = 0;
+        for (InFlight f : batches) {
+            thirds += f.thirds();
+            if (THIRDS * thirds >= capacityThirds() || f == batches.peekLast()) {
+                try {
+                    f.result().get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while the model ran a batch", e);
+                } catch (ExecutionException | CancellationException e) {
+                    // surfaces when the batch is applied, in its turn
+                }
+                return;
+            }
+        }
+    }
+
+    /** How many of the {@code n} oldest batches are done (tests). */
+    long doneAmongOldest(int n) {
+        return batches.stream().limit(n).filter(f -> f.result().isDone()).count();
     }
 
     /** Waits for the oldest batch and applies it. A failed model call throws. */

@@ -191,7 +191,7 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
                         break;
                     }
                 } else if (!inFlight.isEmpty() && (everything || batchReady)) {
-                    inFlight.applyOldest();
+                    inFlight.applyOldestThird();
                 } else {
                     break;
                 }

@@ -81,6 +81,29 @@ class BatchesInFlightTest {
         }
     }
 
+    @Test
+    void makingRoomWaitsForTheOldestThirdOfTheSlotsNotForEveryBatch() throws Exception {
+        try (ModelRuntime runtime = ModelRuntime.load(TestModels.repoRoot().resolve("models/default"),
+                DeviceChoice.CPU, 2)) {
+            BatchesInFlight inFlight = inFlight(runtime);
+            for (int i = 0; i < 12; i++) {
+                inFlight.start(batch(runtime, "one-" + i, 1, false));
+            }
+            inFlight.awaitOldestThird();
+            // Four single-row batches are a third of twelve slots; the two workers take batches in
+            // order, so when the fourth is done at most one of the three before it still runs.
+            assertTrue(inFlight.doneAmongOldest(4) >= 3, "done among the oldest four: " + inFlight.doneAmongOldest(4));
+            inFlight.dropAll();
+
+            int rows = 32;
+            inFlight.start(batch(runtime, "split-a-", rows, false));
+            inFlight.start(batch(runtime, "split-b-", rows, false));
+            inFlight.awaitOldestThird();
+            assertEquals(1, inFlight.doneAmongOldest(1), "a split batch holds a third of the slots on its own");
+            inFlight.dropAll();
+        }
+    }
+
     /** A task's batches with the model; start() touches no store: the batches are dropped, never applied. */
     private static BatchesInFlight inFlight(ModelRuntime runtime) {
         BatchStep step = new BatchStep(null, null, runtime, null, new TopologyMetrics(new SimpleMeterRegistry()),
