@@ -111,10 +111,13 @@ final class BatchesInFlight {
      * Makes room when the task's slots are full: waits until the oldest batches holding a third of
      * them are done, then applies every finished batch, oldest first (at least the oldest). Waiting
      * for one batch at a time put the stream thread to sleep and woke it once per batch, at batch 1
-     * once per chunk, where its CPU per chunk was about twice what it is at batch 32
-     * (docs/performance-runs.md, "Run V"); this wakes it once per few small batches, and leaves
-     * the other two thirds queued for the model. A batch of more rows takes a third on its own, so
-     * there this is waiting for the oldest, as before. A failed model call throws.
+     * once per chunk, where its CPU per chunk was about twice batch 32's and half of the difference
+     * outside Java frames; this wakes it once per four single-row batches on two model threads and
+     * leaves the other two thirds queued for the model. At batch 1 the stream thread used 0.154-0.172
+     * cores against 0.168-0.211, lower in four of five alternating rounds, and the model's threads
+     * 1.534-1.585 against 1.491-1.582 (docs/performance-runs.md, "Run V"). A batch of more rows
+     * takes a third on its own, so there this is waiting for the oldest, as before. A failed model
+     * call throws.
      */
     void applyOldestThird() {
         awaitOldestThird();

@@ -175,7 +175,8 @@ final class MemoryProcessor implements Processor<String, TokenChunk, String, Con
      * Full batches only from process(); everything from the punctuator. Both stop after the time
      * budget (one huge record can queue thousands of model chunks): what is left stays in the
      * pending store for the next punctuation, and the transaction can commit in between. With
-     * overlap, process() waits for the oldest batch only when the task's worker slots are full, and
+     * overlap, process() waits for the model only when the task's worker slots are full (for the
+     * oldest third of them, {@link BatchesInFlight#applyOldestThird}), and
      * the punctuator does not drain here ({@link #collect}); without it the punctuator runs every
      * batch itself, so a partial batch's outputs leave with its tick.
      */
