@@ -7,6 +7,10 @@
 # tier themselves. Usage: bench/jit-tiers.sh   (about 9 minutes; needs the jar, see bench/run-all.sh)
 #        bench/jit-tiers.sh engine   (only the engine's generation paths, where Java runs per token:
 #                                     both tiers, spinning off and on, twice; about 6 minutes)
+#        bench/jit-tiers.sh warm [ROUNDS] [WARMUP_S]   (the default run after WARMUP_S (120) of
+#                                     warm-up, C1 alone then both tiers, alternating, ROUNDS (2) times:
+#                                     what a long-running processor gets from C2 once it has compiled;
+#                                     about 3 minutes a run)
 source "$(dirname "$0")/lib.sh"
 out="$(bench_out jit)"
 bench=("${memstream_jar[@]}" bench --model "$bench_model" --threads 2)
@@ -20,6 +24,17 @@ if [ "${1:-}" = engine ]; then
             --new-tokens 64 --generation-streams 32 --warmup-s 1 --measure-s 3 --min-reps 10 \
             --ort-spinning "$spinning" --out "$out/engine_spinning_${spinning}_${name}_$round.json"
       done
+    done
+  done
+  exit 0
+fi
+if [ "${1:-}" = warm ]; then
+  rounds="${2:-2}" warmup="${3:-120}"
+  for round in $(seq 1 "$rounds"); do
+    for tier in 1 4; do
+      name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+      java -XX:TieredStopAtLevel="$tier" "${bench[@]}" "${e2e[@]}" --chunks 96 --engine-s 2 --ahead-warmup-s "$warmup" \
+          --out "$out/warm${warmup}_${name}_$round.json"
     done
   done
   exit 0
