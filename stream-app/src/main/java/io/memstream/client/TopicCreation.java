@@ -65,12 +65,17 @@ public final class TopicCreation {
     }
 
     private static boolean exists(Admin admin, String name) throws InterruptedException, ExecutionException {
+        return describe(admin, List.of(name)) != null;
+    }
+
+    /** The topics' descriptions, or null while this broker's metadata does not know one of them. */
+    private static Collection<TopicDescription> describe(Admin admin, List<String> names)
+            throws InterruptedException, ExecutionException {
         try {
-            admin.describeTopics(List.of(name)).allTopicNames().get();
-            return true;
+            return admin.describeTopics(names).allTopicNames().get().values();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                return false;
+                return null;
             }
             throw e;
         }
@@ -101,14 +106,9 @@ public final class TopicCreation {
      */
     private static List<String> waitingFor(Admin admin, List<String> names)
             throws InterruptedException, ExecutionException {
-        Collection<TopicDescription> topics;
-        try {
-            topics = admin.describeTopics(names).allTopicNames().get().values();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                return names; // created, but not yet in this broker's metadata
-            }
-            throw e;
+        Collection<TopicDescription> topics = describe(admin, names);
+        if (topics == null) {
+            return names; // created, but not yet in this broker's metadata
         }
         List<String> leaderless = topics.stream().filter(TopicCreation::lacksLeader).map(TopicDescription::name).toList();
         if (!leaderless.isEmpty()) {
