@@ -124,6 +124,28 @@ final class ChildJvms {
             BrokerProcess.kill(process);
         }
 
+        /** SIGSTOP: the JVM freezes where it is, sending nothing, until {@link #resume}. */
+        void pause() throws IOException, InterruptedException {
+            signal("STOP");
+        }
+
+        /** SIGCONT after {@link #pause}. */
+        void resume() throws IOException, InterruptedException {
+            signal("CONT");
+        }
+
+        private void signal(String name) throws IOException, InterruptedException {
+            if (!alive()) {
+                return;
+            }
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: "
+                        + new String(kill.getInputStream().readAllBytes()));
+            }
+        }
+
         Path log() {
             return log;
         }
