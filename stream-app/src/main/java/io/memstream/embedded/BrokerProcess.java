@@ -109,16 +109,24 @@ public final class BrokerProcess implements AutoCloseable {
     /** Stops the child as its service manager would (SIGTERM, then SIGKILL after 30 s). */
     @Override
     public void close() {
-        if (process == null || !process.isAlive()) {
+        stop(process, Duration.ofSeconds(30));
+    }
+
+    /**
+     * Stops a child JVM as a service manager would: SIGTERM, so that it shuts down cleanly, then
+     * SIGKILL if it is still there after {@code grace}. The crash tests stop their instances with it too.
+     */
+    public static void stop(Process p, Duration grace) {
+        if (p == null || !p.isAlive()) {
             return;
         }
-        process.destroy();
+        p.destroy();
         try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            if (!p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            p.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

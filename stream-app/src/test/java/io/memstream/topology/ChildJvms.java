@@ -5,6 +5,7 @@ import io.memstream.model.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,15 +160,10 @@ final class ChildJvms {
             }
         }
 
-        /** SIGTERM: memstream closes cleanly (commit, leave the group). */
+        /** SIGTERM: memstream closes cleanly (commit, leave the group); SIGKILL after 60 s. */
         @Override
-        public void close() throws InterruptedException {
-            if (process != null && process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    BrokerProcess.kill(process);
-                }
-            }
+        public void close() {
+            BrokerProcess.stop(process, Duration.ofSeconds(60));
         }
     }
 }
