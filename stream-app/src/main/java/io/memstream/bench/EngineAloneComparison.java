@@ -41,7 +41,12 @@ import java.util.concurrent.Future;
  * <p>These machines drift by several percent over minutes, so the configured batch size is measured
  * twice, before the processor runs (broker up, idle) and after it (broker stopped), and each figure is
  * the median of both measurements' windows: one short measurement after the run had decided the
- * ratio by the machine's mood of those two seconds (0.70 and 0.92 in two runs of one day).
+ * ratio by the machine's mood of those two seconds (0.70 and 0.92 in two runs of one day). The batch
+ * the processor formed, when it is not the configured one (generating runs form 28-29 of 32), is known
+ * only after the run, so it is measured then for twice as long: as many windows as the configured
+ * batch's two measurements (so is every size of a paced run, which measures nothing before). With half as many (the best of three depths, each the median of three
+ * windows), the formed batch's engine alone came out at 0.86-1.23x the configured batch's in five
+ * runs of one configuration (run W, docs/performance-runs.md).
  *
  * <p>Each measurement also reads the cores the model used ({@link CpuShares#modelCores}), so that a
  * run's ratio can be taken apart into the model's share of the machine and what it made of it
@@ -92,7 +97,7 @@ final class EngineAloneComparison {
      * settings; {@link #run} pools these windows with its own.
      */
     Map<Integer, Measured> before(MemstreamConfig config, List<TokenChunk> chunks) throws Exception {
-        return measure(config, chunks, List.of(config.topology().batchMaxSize()));
+        return measure(config, chunks, Map.of(config.topology().batchMaxSize(), engineSeconds));
     }
 
     /**
@@ -105,22 +110,26 @@ final class EngineAloneComparison {
     Map<String, Object> run(MemstreamConfig config, double meanBatch, List<TokenChunk> chunks,
                             Map<Integer, Measured> before) throws Exception {
         int configured = config.topology().batchMaxSize();
-        List<Integer> sizes = new ArrayList<>(List.of(configured));
         int formed = Math.max(1, (int) Math.round(meanBatch));
-        if (formed != configured) {
-            sizes.add(formed);
+        Map<Integer, Double> seconds = new LinkedHashMap<>();
+        for (int b : formed == configured ? List.of(configured) : List.of(configured, formed)) {
+            // A size with no measurement before the run to pool with gets as many windows in one.
+            seconds.put(b, before.containsKey(b) ? engineSeconds : 2 * engineSeconds);
         }
-        Map<Integer, Measured> after = measure(config, chunks, sizes);
+        Map<Integer, Measured> after = measure(config, chunks, seconds);
         Map<String, Object> m = new LinkedHashMap<>();
-        for (int b : sizes) {
+        for (int b : seconds.keySet()) {
             m.put("batch_" + b, row(after.get(b), before.get(b)));
         }
         return m;
     }
 
-    /** Measurements at each batch size, every in-flight depth in turn, on a fresh runtime. */
-    private Map<Integer, Measured> measure(MemstreamConfig config, List<TokenChunk> chunks, List<Integer> sizes)
-            throws Exception {
+    /**
+     * Measurements at each batch size (in the map's order), every in-flight depth in turn for the
+     * size's seconds, on a fresh runtime.
+     */
+    private Map<Integer, Measured> measure(MemstreamConfig config, List<TokenChunk> chunks,
+                                           Map<Integer, Double> secondsBySize) throws Exception {
         Map<Integer, Measured> out = new TreeMap<>();
         boolean generating = newTokens > 0 && streamThreads == 1;
         // One thread per caller for the whole comparison: each keeps its session, step parts and workers
@@ -130,7 +139,9 @@ final class EngineAloneComparison {
             int[][] rows = tokenize(runtime, chunks);
             GenerateRequest request = chunks.get(0).getGenerate();
             boolean first = true;
-            for (int b : sizes) {
+            for (var size : secondsBySize.entrySet()) {
+                int b = size.getKey();
+                double seconds = size.getValue();
                 float[][][] states = new float[b][][];
                 for (int i = 0; i < b; i++) {
                     states[i] = runtime.initialState();
@@ -141,7 +152,7 @@ final class EngineAloneComparison {
                 for (int depth : IN_FLIGHT) {
                     double warmup = first ? 1.0 : 0.25;
                     first = false;
-                    Callable<Rates> caller = () -> windows(runtime, batches, states, specs, depth, warmup);
+                    Callable<Rates> caller = () -> windows(runtime, batches, states, specs, depth, warmup, seconds);
                     Rates total = null;
                     CpuShares.Snapshot cpuFrom = CpuShares.take(() -> -1);
                     for (Future<Rates> f : callers.invokeAll(java.util.Collections.nCopies(streamThreads, caller))) {
@@ -165,17 +176,17 @@ final class EngineAloneComparison {
      * One caller keeping {@code depth} batches with the model, as the processor keeps them: each
      * batch's step through {@link ModelSession#stepAsync} (split steps on the step parts, smaller ones
      * on a worker) and, when generating, its generation on a model worker at the same time. After
-     * {@code warmupSeconds}, the rates of windows of at least {@link #WINDOW_SECONDS} that start and
+     * {@code warmupSeconds}, for {@code seconds}, the rates of windows of at least {@link #WINDOW_SECONDS} that start and
      * end with a batch ending (so a window holds whole batches only, however long they take).
      */
     private Rates windows(ModelRuntime runtime, List<int[][]> batches, float[][][] states,
-                          List<GenerationSpec> specs, int depth, double warmupSeconds) {
+                          List<GenerationSpec> specs, int depth, double warmupSeconds, double seconds) {
         ModelSession session = runtime.sessionForCurrentThread();
         ExecutorService workers = runtime.workerForCurrentThread();
         List<long[]> ends = new ArrayList<>(); // {nanos, absorbed, generated} of each batch that ended
         ArrayDeque<CompletableFuture<long[]>> inFlight = new ArrayDeque<>();
         long from = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        long to = from + (long) (engineSeconds * 1e9);
+        long to = from + (long) (seconds * 1e9);
         int next = 0;
         long now;
         do {
