@@ -135,7 +135,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--stream-threads", defaultValue = "1")
         int streamThreads;
 
-        @Option(names = "--engine-s", defaultValue = "3", description = "Seconds for each engine-alone comparison.")
+        @Option(names = "--engine-s", defaultValue = "3", description = "Seconds the engine alone is timed at each batch size and depth in flight, before the run and again after it (twice as long after it for a size not timed before).")
         double engineSeconds;
 
         @Option(names = "--paced-warmup-s", defaultValue = "3",
