@@ -44,9 +44,10 @@ import java.util.concurrent.Future;
  * ratio by the machine's mood of those two seconds (0.70 and 0.92 in two runs of one day). The batch
  * the processor formed, when it is not the configured one (generating runs form 28-29 of 32), is known
  * only after the run, so it is measured then for twice as long: as many windows as the configured
- * batch's two measurements (so is every size of a paced run, which measures nothing before). With half as many (the best of three depths, each the median of three
- * windows), the formed batch's engine alone came out at 0.86-1.23x the configured batch's in five
- * runs of one configuration (run W, docs/performance-runs.md).
+ * batch's two measurements (so is every size of a paced run, which measures nothing before). With
+ * half as many (the best of three depths, each the median of three windows), the formed batch's
+ * engine alone came out at 0.86-1.23x the configured batch's in five runs of one configuration (run
+ * W, docs/performance-runs.md).
  *
  * <p>Each measurement also reads the cores the model used ({@link CpuShares#modelCores}), so that a
  * run's ratio can be taken apart into the model's share of the machine and what it made of it
@@ -176,8 +177,9 @@ final class EngineAloneComparison {
      * One caller keeping {@code depth} batches with the model, as the processor keeps them: each
      * batch's step through {@link ModelSession#stepAsync} (split steps on the step parts, smaller ones
      * on a worker) and, when generating, its generation on a model worker at the same time. After
-     * {@code warmupSeconds}, for {@code seconds}, the rates of windows of at least {@link #WINDOW_SECONDS} that start and
-     * end with a batch ending (so a window holds whole batches only, however long they take).
+     * {@code warmupSeconds}, for {@code seconds}, the rates of windows of at least
+     * {@link #WINDOW_SECONDS} that start and end with a batch ending (so a window holds whole batches
+     * only, however long they take).
      */
     private Rates windows(ModelRuntime runtime, List<int[][]> batches, float[][][] states,
                           List<GenerationSpec> specs, int depth, double warmupSeconds, double seconds) {

@@ -68,8 +68,8 @@ class ReliabilityCrashTest {
      * {@link #QUIET_MILLIS} first). Killed between a commit's decision and its markers, Kafka 4.3.1
      * leaves the committed transaction open on its partitions after the restart (KAFKA-20734 case (2)
      * in docs/RELIABILITY.md): their last stable offset never moves again, whatever the client does.
-     * No setting prevents it, so a CI run that drew such a moment (one in about fifteen) stalled ten
-     * minutes and failed on Kafka's bug. {@code anytime} brings the moment back, to check a Kafka
+     * No setting prevents it, so a run that drew such a moment (once since the mitigation, on
+     * 2026-12-07) stalled ten minutes and failed on Kafka's bug. {@code anytime} brings the moment back, to check a Kafka
      * release for the fix.
      */
     private static final boolean BROKER_KILL_ANYTIME = "anytime".equals(System.getenv("MEMSTREAM_CRASH_BROKER_KILL"));
