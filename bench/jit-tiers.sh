@@ -14,12 +14,14 @@
 source "$(dirname "$0")/lib.sh"
 out="$(bench_out jit)"
 bench=("${memstream_jar[@]}" bench --model "$bench_model" --threads 2)
+# TieredStopAtLevel 4 is both tiers (C2), 1 the first alone (C1).
+tier_name() { [ "$1" = 4 ] && echo c2 || echo c1; }
 e2e=(e2e --streams 256 --chunk-bytes 63 --partitions 2 --stream-threads 1 -D batch.max.size=32)
 if [ "${1:-}" = engine ]; then
   for round in 1 2; do
     for spinning in false true; do
       for tier in 4 1; do
-        name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+        name=$(tier_name "$tier")
         java -XX:TieredStopAtLevel="$tier" "${bench[@]}" engine --step-batches 1,32 --decode-batches 1,8 \
             --new-tokens 64 --generation-streams 32 --warmup-s 1 --measure-s 3 --min-reps 10 \
             --ort-spinning "$spinning" --out "$out/engine_spinning_${spinning}_${name}_$round.json"
@@ -32,7 +34,7 @@ if [ "${1:-}" = warm ]; then
   rounds="${2:-2}" warmup="${3:-120}"
   for round in $(seq 1 "$rounds"); do
     for tier in 1 4; do
-      name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+      name=$(tier_name "$tier")
       java -XX:TieredStopAtLevel="$tier" "${bench[@]}" "${e2e[@]}" --chunks 96 --engine-s 2 --ahead-warmup-s "$warmup" \
           --out "$out/warm${warmup}_${name}_$round.json"
     done
@@ -40,11 +42,11 @@ if [ "${1:-}" = warm ]; then
   exit 0
 fi
 for tier in 4 1; do
-  name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+  name=$(tier_name "$tier")
   java -XX:TieredStopAtLevel="$tier" "${bench[@]}" "${e2e[@]}" --chunks 48 --engine-s 2 --out "$out/cold_$name.json"
 done
 for tier in 4 1; do
-  name=$([ "$tier" = 4 ] && echo c2 || echo c1)
+  name=$(tier_name "$tier")
   java -XX:TieredStopAtLevel="$tier" "${bench[@]}" "${e2e[@]}" --chunks 96 --engine-s 3 --ahead-warmup-s 90 \
       --out "$out/warm90_$name.json"
 done

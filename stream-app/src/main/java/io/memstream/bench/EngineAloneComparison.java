@@ -113,9 +113,9 @@ final class EngineAloneComparison {
         int configured = config.topology().batchMaxSize();
         int formed = Math.max(1, (int) Math.round(meanBatch));
         Map<Integer, Double> seconds = new LinkedHashMap<>();
-        for (int b : formed == configured ? List.of(configured) : List.of(configured, formed)) {
+        for (int b : List.of(configured, formed)) {
             // A size with no measurement before the run to pool with gets as many windows in one.
-            seconds.put(b, before.containsKey(b) ? engineSeconds : 2 * engineSeconds);
+            seconds.putIfAbsent(b, before.containsKey(b) ? engineSeconds : 2 * engineSeconds);
         }
         Map<Integer, Measured> after = measure(config, chunks, seconds);
         Map<String, Object> m = new LinkedHashMap<>();

@@ -69,10 +69,11 @@ class ReliabilityCrashTest {
      * leaves the committed transaction open on its partitions after the restart (KAFKA-20734 case (2)
      * in docs/RELIABILITY.md): their last stable offset never moves again, whatever the client does.
      * No setting prevents it, so a run that drew such a moment (once since the mitigation, on
-     * 2026-12-07) stalled ten minutes and failed on Kafka's bug. {@code anytime} brings the moment back, to check a Kafka
-     * release for the fix.
+     * 2026-12-07) stalled ten minutes and failed on Kafka's bug. {@code anytime} brings the moment
+     * back, to check a Kafka release for the fix.
      */
-    private static final boolean BROKER_KILL_ANYTIME = "anytime".equals(System.getenv("MEMSTREAM_CRASH_BROKER_KILL"));
+    private static final boolean BROKER_KILL_ANYTIME =
+            "anytime".equals(System.getenv("MEMSTREAM_CRASH_BROKER_KILL"));
     /** Longer than a decided transaction's markers take to be written, on a loaded one-node broker. */
     private static final long QUIET_MILLIS = 2_000;
     /**
@@ -283,18 +284,7 @@ class ReliabilityCrashTest {
             if (k == brokerRestartAt) {
                 // The broker too, while the victim is down; the victim starts once the broker is
                 // back, as its start-up check (rightly) refuses to start without one.
-                List<ChildJvms.Instance> frozen = BROKER_KILL_ANYTIME ? List.of()
-                        : instances.stream().filter(i -> i != victim && i.alive()).toList();
-                for (ChildJvms.Instance i : frozen) {
-                    i.pause();
-                }
-                try {
-                    restartBroker(cluster.broker(), random, started, !BROKER_KILL_ANYTIME);
-                } finally {
-                    for (ChildJvms.Instance i : frozen) {
-                        i.resume();
-                    }
-                }
+                restartBroker(cluster, victim, random, started);
                 faults.brokerRestarts++;
             } else {
                 Thread.sleep(random.nextInt(3_000));
@@ -320,19 +310,31 @@ class ReliabilityCrashTest {
     }
 
     /**
-     * Kills the broker after a random pause of up to 2 s ({@code quiet}: {@link #QUIET_MILLIS} more,
-     * for the markers of a transaction decided before the instances froze), and starts it again a
-     * second later.
+     * Kills the broker after a random pause of up to 2 s, and starts it again a second later. Unless
+     * {@link #BROKER_KILL_ANYTIME}, the instances other than the victim are frozen meanwhile, from
+     * {@link #QUIET_MILLIS} before the kill (for the markers of a transaction decided before they
+     * froze) until the broker is back.
      */
-    private static void restartBroker(BrokerProcess broker, Random random, long started, boolean quiet)
+    private static void restartBroker(Cluster cluster, ChildJvms.Instance victim, Random random, long started)
             throws Exception {
-        Thread.sleep(random.nextInt(2_000) + (quiet ? QUIET_MILLIS : 0));
-        broker.kill();
-        System.out.printf("crash test: broker killed at %.1f s%s%n", (System.nanoTime() - started) / 1e9,
-                quiet ? ", the instances frozen" : "");
-        Thread.sleep(1_000);
-        broker.start(Duration.ofSeconds(300));
-        System.out.printf("crash test: broker back at %.1f s%n", (System.nanoTime() - started) / 1e9);
+        List<ChildJvms.Instance> frozen = BROKER_KILL_ANYTIME ? List.of()
+                : cluster.instances().stream().filter(i -> i != victim && i.alive()).toList();
+        for (ChildJvms.Instance i : frozen) {
+            i.pause();
+        }
+        try {
+            Thread.sleep(random.nextInt(2_000) + (BROKER_KILL_ANYTIME ? 0 : QUIET_MILLIS));
+            cluster.broker().kill();
+            System.out.printf("crash test: broker killed at %.1f s%s%n", (System.nanoTime() - started) / 1e9,
+                    BROKER_KILL_ANYTIME ? "" : ", the instances frozen");
+            Thread.sleep(1_000);
+            cluster.broker().start(Duration.ofSeconds(300));
+            System.out.printf("crash test: broker back at %.1f s%n", (System.nanoTime() - started) / 1e9);
+        } finally {
+            for (ChildJvms.Instance i : frozen) {
+                i.resume();
+            }
+        }
     }
 
     /**
@@ -398,8 +400,8 @@ class ReliabilityCrashTest {
     private static String summary(Faults faults, CrashScript script, Observed observed, Expected expected,
                                   Differences d, long started) {
         int outputCount = observed.outputs().values().stream().mapToInt(List::size).sum();
-        return String.format("kills=%d kills_under_way=%d broker_restarts=%d broker_kill=%s unexpected_exits=%d streams=%d chunks=%d "
-                        + "generation_requests=%d bad_records=%d outputs=%d expected_outputs=%d duplicates=%d missing=%d "
+        return String.format("kills=%d kills_under_way=%d broker_restarts=%d broker_kill=%s unexpected_exits=%d "
+                        + "streams=%d chunks=%d generation_requests=%d bad_records=%d outputs=%d expected_outputs=%d duplicates=%d missing=%d "
                         + "extra=%d mismatches=%d memory_streams=%d memory_mismatches=%d dead_letters=%d dlq_mismatches=%d "
                         + "batch=%d seed=%d seconds=%d",
                 faults.kills, faults.killsUnderWay, faults.brokerRestarts,
